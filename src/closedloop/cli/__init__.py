@@ -1,0 +1,1 @@
+"""The `closedloop` command line."""

@@ -1,0 +1,53 @@
+"""Store-level commands: init, serve."""
+
+from __future__ import annotations
+
+import click
+
+from closedloop.cli.common import settings
+from closedloop.i18n import translate
+
+
+@click.command()
+def init() -> None:
+    """Create or upgrade the schema of the store (CLOSEDLOOP_DATABASE_URL)."""
+    from closedloop.store import engine_for, upgrade
+
+    url = settings().database_url
+    upgrade(engine_for(url))
+    click.echo(translate("cli.init.done", url=_redacted(url)))
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Server processes.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the web app and the API (a secret key is required)."""
+    settings().require_secret()
+    run_server(host=host, port=port, workers=workers)
+
+
+def run_server(*, host: str, port: int, workers: int = 1, demo: bool = False) -> None:
+    """Serve the app with uvicorn; the app factory reads the settings in each worker."""
+    import os
+
+    import uvicorn
+
+    if demo:
+        os.environ["CLOSEDLOOP_DEMO_MODE"] = "1"
+    uvicorn.run(
+        "closedloop.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

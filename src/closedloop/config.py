@@ -1,0 +1,66 @@
+"""Settings read once, at the edge, from the environment (CLOSEDLOOP_*)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from closedloop.errors import ConfigurationError
+
+# Values that appear in docs and examples: refused as real secrets.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "secret",
+        "your-secret-key",
+        "please-change-me-to-a-long-random-string",
+        "0123456789abcdef0123456789abcdef",
+        "x" * 32,
+    }
+)
+DEMO_SECRET_KEY = "closedloop-demo-only-secret-key-not-for-production"
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Process settings. The core never reads the environment; it receives these."""
+
+    model_config = SettingsConfigDict(env_prefix="CLOSEDLOOP_", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///closedloop.db")
+    secret_key: str | None = None
+    # Where DuckDB keeps the extensions loaded from their PyPI packages (never the user's home).
+    extension_dir: str | None = None
+    log_level: str = "INFO"
+
+    def require_secret(self, *, demo: bool = False) -> str:
+        """The secret key, validated; demo mode may fall back to a fixed local-only key."""
+        key = self.secret_key
+        if not key:
+            if demo:
+                return DEMO_SECRET_KEY
+            raise ConfigurationError(
+                "CLOSEDLOOP_SECRET_KEY is not set: set it to a random string of at least "
+                f"{MIN_SECRET_LENGTH} characters (for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
+        if len(key) < MIN_SECRET_LENGTH:
+            raise ConfigurationError(
+                f"CLOSEDLOOP_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters (it has {len(key)})"
+            )
+        if key.lower() in PLACEHOLDER_SECRETS or key == DEMO_SECRET_KEY or len(set(key)) < 4:
+            raise ConfigurationError("CLOSEDLOOP_SECRET_KEY is a documented example value: choose your own")
+        return key
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read from the environment once."""
+    return Settings()

@@ -1,0 +1,77 @@
+"""Hand-offs from marketing to sales under an SLA, and the sales activities that answer them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from closedloop.db import Base, BigId, UTCDateTime, utcnow
+
+REJECTION_REASONS = (
+    "wrong_fit",
+    "no_budget",
+    "no_authority",
+    "bad_contact_data",
+    "duplicate",
+    "student_or_job_seeker",
+    "competitor",
+    "spam",
+    "no_response",
+    "other",
+)
+ACTIVITY_TYPES = ("call", "email", "meeting", "line_message", "wechat_message", "note")
+# Activities that count as a sales response (a note is not contact with the lead).
+RESPONSE_ACTIVITY_TYPES = ("call", "email", "meeting", "line_message", "wechat_message")
+
+
+class Handoff(Base):
+    """The moment an MQL is routed to a sales owner, with its SLA clock (SPEC section 2)."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        Index("ix_handoffs_owner_status", "owner_id", "status"),
+        Index("ix_handoffs_assigned_at", "assigned_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejection_reason: Mapped[str | None] = mapped_column(String(32))
+    rejection_text: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | accepted | rejected | closed
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Business hours from assignment to first response, under the team's calendar.
+    response_business_hours: Mapped[float | None]
+    sla_met: Mapped[bool | None]
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_versions.id"))
+    routing_policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_versions.id"))
+
+
+class Activity(Base):
+    """A call, email, meeting, message or note by a user on a lead or a deal."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        Index("ix_activities_lead_occurred", "lead_id", "occurred_at"),
+        Index("ix_activities_deal", "deal_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    type: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Server time: SLA clocks use it, so back-dating cannot pass an SLA.
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    notes: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the operational store (one revision per schema change)."""

@@ -1,0 +1,63 @@
+"""Every table, imported once so the metadata (and Alembic) sees the whole schema."""
+
+from closedloop.accounts.models import Account
+from closedloop.audit.models import AuditLog
+from closedloop.db import Base
+from closedloop.deals.models import Deal, DealStageEvent, PipelineStage, Quota
+from closedloop.goals.models import Goal
+from closedloop.handoffs.models import Activity, Handoff
+from closedloop.leads.models import ErasedIdentity, Lead, LeadScore, LifecycleEvent
+from closedloop.marketing.models import Campaign, CampaignSpend, CostEntry, Site, Touchpoint, Visitor
+from closedloop.outbox.models import OutboxMessage
+from closedloop.policies.models import PolicyApproval, PolicyVersion
+from closedloop.quarantine.models import ImportJob, QuarantinedRecord
+from closedloop.revenue.models import CustomerFeedback, RevenueEvent
+from closedloop.users.models import ApiKey, Team, User, UserSession
+from closedloop.workspace.models import (
+    BusinessCalendar,
+    CalendarDay,
+    ExchangeRate,
+    Product,
+    Region,
+    WorkspaceSettings,
+)
+
+__all__ = [
+    "Account",
+    "Activity",
+    "ApiKey",
+    "AuditLog",
+    "Base",
+    "BusinessCalendar",
+    "CalendarDay",
+    "Campaign",
+    "CampaignSpend",
+    "CostEntry",
+    "CustomerFeedback",
+    "Deal",
+    "DealStageEvent",
+    "ErasedIdentity",
+    "ExchangeRate",
+    "Goal",
+    "Handoff",
+    "ImportJob",
+    "Lead",
+    "LeadScore",
+    "LifecycleEvent",
+    "OutboxMessage",
+    "PipelineStage",
+    "PolicyApproval",
+    "PolicyVersion",
+    "Product",
+    "QuarantinedRecord",
+    "Quota",
+    "Region",
+    "RevenueEvent",
+    "Site",
+    "Team",
+    "Touchpoint",
+    "User",
+    "UserSession",
+    "Visitor",
+    "WorkspaceSettings",
+]

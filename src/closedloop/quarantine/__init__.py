@@ -1,0 +1,1 @@
+"""quarantine domain."""

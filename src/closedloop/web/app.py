@@ -1,0 +1,70 @@
+"""The FastAPI application factory: routers, error handlers, health check."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from closedloop import __version__
+from closedloop.config import Settings, get_settings
+from closedloop.errors import UserError
+
+# Domain routers, included when their module exists: "module" exposing `router`.
+ROUTER_MODULES = (
+    "closedloop.users.router",
+    "closedloop.leads.router",
+    "closedloop.marketing.router",
+    "closedloop.capture.router",
+    "closedloop.deals.router",
+    "closedloop.handoffs.router",
+    "closedloop.goals.router",
+    "closedloop.audit.router",
+    "closedloop.quarantine.router",
+    "closedloop.imports.router",
+    "closedloop.analytics.router",
+    "closedloop.attribution.router",
+    "closedloop.web.pages",
+)
+
+
+def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
+    """An RFC 9457 problem+json response."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for the configured store; refuses to start without a valid secret key."""
+    settings = settings or get_settings()
+    demo = os.environ.get("CLOSEDLOOP_DEMO_MODE") == "1"
+    secret = settings.require_secret(demo=demo)
+
+    from closedloop.store import session_factory_for
+
+    app = FastAPI(title="closedloop", version=__version__, openapi_url="/openapi.json", docs_url="/docs")
+    app.state.settings = settings
+    app.state.secret_key = secret
+    app.state.session_factory = session_factory_for(settings.database_url)
+
+    @app.exception_handler(UserError)
+    async def user_error(_request: Request, exc: UserError) -> JSONResponse:
+        return problem(exc.http_status, exc.title, exc.message, **({"errors": exc.detail} if exc.detail else {}))
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        try:
+            with app.state.session_factory() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as exc:  # the store is unreachable: report it, do not crash
+            return problem(503, "Store unavailable", type(exc).__name__)
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    for name in ROUTER_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            app.include_router(importlib.import_module(name).router)
+    return app
