@@ -1,0 +1,1 @@
+"""Message modules, one per domain, each defining `MESSAGES: dict[key, {language: text}]`."""
