@@ -112,6 +112,6 @@ def query(url: str, sql: str, params: list[Any] | None = None) -> Any:
     """Run `sql` on a fresh cursor of the store's connection and return an Arrow table."""
     cursor = connect(url).cursor()
     try:
-        return cursor.execute(sql, params or []).arrow()
+        return cursor.execute(sql, params or []).fetch_arrow_table()
     finally:
         cursor.close()
