@@ -51,13 +51,24 @@ class Settings(BaseSettings):
             raise ConfigurationError(
                 f"CLOSEDLOOP_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters (it has {len(key)})"
             )
-        if key.lower() in PLACEHOLDER_SECRETS or key == DEMO_SECRET_KEY or len(set(key)) < 4:
+        if _looks_like_placeholder(key):
             raise ConfigurationError("CLOSEDLOOP_SECRET_KEY is a documented example value: choose your own")
         return key
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "example", "placeholder", "your-secret", "closedloop-demo")
+
+
+def _looks_like_placeholder(key: str) -> bool:
+    """A documented value, a word from the docs, or a short pattern repeated ("abab...")."""
+    lowered = key.lower()
+    if lowered in PLACEHOLDER_SECRETS or any(word in lowered for word in PLACEHOLDER_WORDS):
+        return True
+    return len(set(key)) < 6 or any(key == key[:n] * (len(key) // n) + key[: len(key) % n] for n in range(1, 9))
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,10 @@ TEAM_KINDS = ("marketing", "sales", "management", "operations")
 
 
 class Team(Base):
-    """A team (marketing, a regional sales team, management), with its business calendar."""
+    """A team (marketing, a regional sales team, management), with its business calendar.
+
+    Its managers are its users with the manager role.
+    """
 
     __tablename__ = "teams"
 
@@ -23,7 +26,6 @@ class Team(Base):
     kind: Mapped[str] = mapped_column(String(32), default="sales")
     region: Mapped[str | None] = mapped_column(String(64))
     calendar_id: Mapped[int | None] = mapped_column(ForeignKey("business_calendars.id"))
-    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

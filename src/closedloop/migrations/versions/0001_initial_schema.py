@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:17:48.267837
+Create Date: 2026-11-23 14:22:00.467708
 """
 
 from collections.abc import Sequence
@@ -213,13 +213,9 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("region", sa.String(length=64), nullable=True),
         sa.Column("calendar_id", sa.Integer(), nullable=True),
-        sa.Column("manager_id", sa.Integer(), nullable=True),
         sa.Column("created_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["calendar_id"], ["business_calendars.id"], name=op.f("fk_teams_calendar_id_business_calendars")
-        ),
-        sa.ForeignKeyConstraint(
-            ["manager_id"], ["users.id"], name=op.f("fk_teams_manager_id_users"), use_alter=True
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
         sa.UniqueConstraint("name", name=op.f("uq_teams_name")),
