@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from closedloop.db import Base, BigId, UTCDateTime, utcnow
+from closedloop.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
 
 REJECTION_REASONS = (
     "wrong_fit",
@@ -48,6 +48,10 @@ class Handoff(Base):
     rejection_text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | accepted | rejected | closed
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Further sales commitments of the SLA policy: decide (accept/reject) by, make N attempts by.
+    accept_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts_required: Mapped[int | None]
     # Business hours from assignment to first response, under the team's calendar.
     response_business_hours: Mapped[float | None]
     sla_met: Mapped[bool | None]
@@ -75,3 +79,20 @@ class Activity(Base):
     # Server time: SLA clocks use it, so back-dating cannot pass an SLA.
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     notes: Mapped[str | None] = mapped_column(Text)
+
+
+class DataQualityHold(Base):
+    """A lead waiting at the data-quality gate (the "needs data" list), with the reasons."""
+
+    __tablename__ = "data_quality_holds"
+    __table_args__ = (Index("ix_data_quality_holds_open", "released_at", "held_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    # [{"code": "missing" | "invalid" | "duplicate", "field": "email|phone" or "lead:12"}]
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(JsonDoc, default=list)
+    trigger: Mapped[str] = mapped_column(String(32))  # what would have made it an MQL: score | high intent
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_versions.id"))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:22:00.467708
+Create Date: 2026-11-23 14:23:26.249549
 """
 
 from collections.abc import Sequence
@@ -581,6 +581,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_customer_feedback_account_id"), ["account_id"], unique=False)
 
     op.create_table(
+        "data_quality_holds",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("lead_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "reasons",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("trigger", sa.String(length=32), nullable=False),
+        sa.Column("held_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("checked_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("released_at", closedloop.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("policy_version_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name=op.f("fk_data_quality_holds_lead_id_leads")),
+        sa.ForeignKeyConstraint(
+            ["policy_version_id"],
+            ["policy_versions.id"],
+            name=op.f("fk_data_quality_holds_policy_version_id_policy_versions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_data_quality_holds")),
+    )
+    with op.batch_alter_table("data_quality_holds", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_data_quality_holds_lead_id"), ["lead_id"], unique=False)
+        batch_op.create_index("ix_data_quality_holds_open", ["released_at", "held_at"], unique=False)
+
+    op.create_table(
         "deals",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("external_id", sa.String(length=200), nullable=True),
@@ -638,6 +664,9 @@ def upgrade() -> None:
         sa.Column("rejection_text", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("sla_due_at", closedloop.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("accept_due_at", closedloop.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts_due_at", closedloop.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts_required", sa.Integer(), nullable=True),
         sa.Column("response_business_hours", sa.Double(), nullable=True),
         sa.Column("sla_met", sa.Boolean(), nullable=True),
         sa.Column("breached_at", closedloop.db.UTCDateTime(timezone=True), nullable=True),
@@ -922,6 +951,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_deals_account_id"))
 
     op.drop_table("deals")
+    with op.batch_alter_table("data_quality_holds", schema=None) as batch_op:
+        batch_op.drop_index("ix_data_quality_holds_open")
+        batch_op.drop_index(batch_op.f("ix_data_quality_holds_lead_id"))
+
+    op.drop_table("data_quality_holds")
     with op.batch_alter_table("customer_feedback", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_customer_feedback_account_id"))
 
