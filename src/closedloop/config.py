@@ -60,7 +60,15 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
-PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "example", "placeholder", "your-secret", "closedloop-demo")
+PLACEHOLDER_WORDS = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "example",
+    "placeholder",
+    "your-secret",
+    "closedloop-demo",
+)
 
 
 def _looks_like_placeholder(key: str) -> bool:
@@ -68,7 +76,9 @@ def _looks_like_placeholder(key: str) -> bool:
     lowered = key.lower()
     if lowered in PLACEHOLDER_SECRETS or any(word in lowered for word in PLACEHOLDER_WORDS):
         return True
-    return len(set(key)) < 6 or any(key == key[:n] * (len(key) // n) + key[: len(key) % n] for n in range(1, 9))
+    return len(set(key)) < 6 or any(
+        key == key[:n] * (len(key) // n) + key[: len(key) % n] for n in range(1, 9)
+    )
 
 
 @lru_cache(maxsize=1)

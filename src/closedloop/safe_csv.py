@@ -22,7 +22,9 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def write_rows(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = True) -> None:
+def write_rows(
+    out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = True
+) -> None:
     """Write a header and rows as CSV, every text cell neutralised."""
     if bom:
         out.write(BOM)

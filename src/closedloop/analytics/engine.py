@@ -31,7 +31,9 @@ def extension_directory() -> Path:
     from closedloop.config import get_settings
 
     configured = get_settings().extension_dir
-    path = Path(configured) if configured else Path(tempfile.gettempdir()) / f"closedloop-duckdb-{os.getuid()}"
+    path = (
+        Path(configured) if configured else Path(tempfile.gettempdir()) / f"closedloop-duckdb-{os.getuid()}"
+    )
     path.mkdir(parents=True, exist_ok=True)
     return path
 

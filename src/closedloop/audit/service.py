@@ -13,7 +13,9 @@ from closedloop.clock import Clock, system_clock
 from closedloop.users.actor import Actor
 
 # Never written to the audit log, whatever the entity.
-SECRET_FIELDS = frozenset({"password", "password_hash", "key_hash", "token_hash", "totp_secret", "csrf_token"})
+SECRET_FIELDS = frozenset(
+    {"password", "password_hash", "key_hash", "token_hash", "totp_secret", "csrf_token"}
+)
 
 
 def snapshot(obj: Any, fields: tuple[str, ...] | None = None) -> dict[str, Any]:

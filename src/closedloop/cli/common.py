@@ -31,7 +31,9 @@ def open_store(*, require_schema: bool = True) -> sessionmaker[Session]:
 
     url = settings().database_url
     if require_schema and not is_initialised(engine_for(url)):
-        raise ConfigurationError(f"the store at {url} is not initialised or is out of date: run `closedloop init`")
+        raise ConfigurationError(
+            f"the store at {url} is not initialised or is out of date: run `closedloop init`"
+        )
     return session_factory_for(url)
 
 

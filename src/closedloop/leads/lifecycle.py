@@ -28,7 +28,14 @@ class Stage(StrEnum):
     LOST = "lost"
 
 
-MAIN_LINE: tuple[Stage, ...] = (Stage.LEAD, Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY, Stage.CUSTOMER)
+MAIN_LINE: tuple[Stage, ...] = (
+    Stage.LEAD,
+    Stage.MQL,
+    Stage.SAL,
+    Stage.SQL,
+    Stage.OPPORTUNITY,
+    Stage.CUSTOMER,
+)
 MAIN_INDEX = {stage: i for i, stage in enumerate(MAIN_LINE)}
 OFF_LINE: tuple[Stage, ...] = (Stage.RECYCLED, Stage.DISQUALIFIED, Stage.LOST)
 # Changes into these stages need a reason code.

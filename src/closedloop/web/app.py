@@ -7,7 +7,7 @@ import importlib.util
 import os
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from closedloop import __version__
@@ -31,6 +31,20 @@ ROUTER_MODULES = (
     "closedloop.web.pages",
 )
 
+# A closed loop: two arcs, marketing blue and sales green.
+FAVICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<path d="M16 4a12 12 0 0 1 0 24" fill="none" stroke="#2a6fdb" stroke-width="5"/>'
+    '<path d="M16 28a12 12 0 0 1 0-24" fill="none" stroke="#1f9d55" stroke-width="5"/></svg>'
+)
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # its parent package does not exist yet
+        return False
+
 
 def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
     """An RFC 9457 problem+json response."""
@@ -46,14 +60,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from closedloop.store import session_factory_for
 
-    app = FastAPI(title="closedloop", version=__version__, openapi_url="/openapi.json", docs_url="/docs")
+    # No Swagger/ReDoc pages: they load their scripts from a CDN, and the machine may be offline.
+    app = FastAPI(
+        title="closedloop", version=__version__, openapi_url="/openapi.json", docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.state.secret_key = secret
     app.state.session_factory = session_factory_for(settings.database_url)
 
     @app.exception_handler(UserError)
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:
-        return problem(exc.http_status, exc.title, exc.message, **({"errors": exc.detail} if exc.detail else {}))
+        return problem(
+            exc.http_status, exc.title, exc.message, **({"errors": exc.detail} if exc.detail else {})
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
@@ -64,7 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return problem(503, "Store unavailable", type(exc).__name__)
         return JSONResponse({"status": "ok", "version": __version__})
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(FAVICON_SVG, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
     for name in ROUTER_MODULES:
-        if importlib.util.find_spec(name) is not None:
+        if _module_exists(name):
             app.include_router(importlib.import_module(name).router)
     return app

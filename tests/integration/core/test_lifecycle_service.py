@@ -46,7 +46,12 @@ def test_outbound_skip_writes_implied_events_and_one_audit_row(store) -> None:
     with unit_of_work(store.session_factory) as session:
         lead = lead_service.get_lead(session=session, lead_id=lead_id)
         lead_service.change_stage(
-            session=session, lead=lead, to_stage=Stage.SQL, actor=SALES, occurred_at=later, clock=fixed_clock(later)
+            session=session,
+            lead=lead,
+            to_stage=Stage.SQL,
+            actor=SALES,
+            occurred_at=later,
+            clock=fixed_clock(later),
         )
     assert _events(store, lead_id) == [
         (None, "lead", False),

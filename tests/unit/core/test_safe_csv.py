@@ -9,7 +9,7 @@ from closedloop.safe_csv import BOM, to_csv
 
 
 def test_formula_cells_are_neutralised_and_numbers_kept() -> None:
-    payloads = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "台北 ok"]
+    payloads = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "台北 ok"]
     text = to_csv(["value", "amount"], [[p, -5] for p in payloads])
     assert text.startswith(BOM)
     rows = list(csv.reader(io.StringIO(text[len(BOM) :])))
