@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print tables (machine, scale, commit, medians, peer ratios)."""
