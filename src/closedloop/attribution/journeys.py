@@ -1,0 +1,251 @@
+"""Journeys from the store, built inside DuckDB (the analytics engine), no Python loop over touches.
+
+One journey per conversion (for `won`: per won deal, valued in the reporting currency) plus one
+per lead that did not convert (the data-driven models need them). A journey's touches are its
+lead's touches (anonymous ones included once the visitor identified) at or before the
+conversion and within the lookback window; a non-converting journey's window ends at the lead's
+last touch. A journey without touches holds the single key `(none)`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from closedloop.attribution.data import NONE_KEY, Journeys
+from closedloop.errors import ValidationFailed
+from closedloop.i18n import translate
+
+CONVERSIONS = ("lead", "mql", "sql", "opportunity", "won")
+DIMENSIONS = ("channel", "utm_source", "campaign", "utm_content")
+DEFAULT_LOOKBACK = {"lead": 90, "mql": 90, "sql": 90, "opportunity": 365, "won": 365}
+NOT_SET = "(not set)"  # a touch without a value for the chosen dimension
+_STAGE_RANK = (
+    "CASE e.to_stage WHEN 'lead' THEN 0 WHEN 'mql' THEN 1 WHEN 'sal' THEN 2 WHEN 'sql' THEN 3"
+    " WHEN 'opportunity' THEN 4 WHEN 'customer' THEN 5 END"
+)
+_KEY_SQL = {
+    "channel": "t.channel",
+    "utm_source": "t.utm_source",
+    "campaign": "c.name",
+    "utm_content": "t.utm_content",
+}
+# ISO 4217 minor units that are not 2
+_ZERO_DECIMALS = (
+    "BIF",
+    "CLP",
+    "DJF",
+    "GNF",
+    "ISK",
+    "JPY",
+    "KMF",
+    "KRW",
+    "PYG",
+    "RWF",
+    "UGX",
+    "VND",
+    "VUV",
+    "XAF",
+    "XOF",
+    "XPF",
+)
+_THREE_DECIMALS = ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")
+
+
+def minor_unit_scale(currency_sql: str) -> str:
+    """SQL for 10^(minor units) of a currency column."""
+    zero = ", ".join(f"'{c}'" for c in _ZERO_DECIMALS)
+    three = ", ".join(f"'{c}'" for c in _THREE_DECIMALS)
+    return (
+        f"(CASE WHEN {currency_sql} IN ({zero}) THEN 1.0"
+        f" WHEN {currency_sql} IN ({three}) THEN 1000.0 ELSE 100.0 END)"
+    )
+
+
+def reporting_currency(url: str) -> str:
+    """The workspace's reporting currency, or TWD when the store is absent or not initialised."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from closedloop.store import engine_for
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and (not parsed.database or not Path(parsed.database).exists()):
+        return "TWD"
+    try:
+        engine = engine_for(url)
+        if not inspect(engine).has_table("workspace_settings"):
+            return "TWD"
+        with engine.connect() as conn:
+            value = conn.execute(
+                text("SELECT reporting_currency FROM workspace_settings WHERE id = 1")
+            ).scalar()
+    except SQLAlchemyError:
+        return "TWD"
+    return value or "TWD"
+
+
+def _conversions_sql(conversion: str, currency: str) -> str:
+    stage_at = {"lead": "lead_at", "mql": "mql_at", "sql": "sql_at", "opportunity": "opportunity_at"}
+    if conversion != "won":
+        return f"""
+        SELECT lead_id, NULL::BIGINT AS deal_id, {stage_at[conversion]} AS conv_at, 0.0 AS value,
+               lead_at, {"opportunity_at" if conversion == "opportunity" else "NULL::TIMESTAMP"} AS opp_at
+        FROM reach"""
+    scale = minor_unit_scale("d.currency")
+    return f"""
+        SELECT d.lead_id, d.id AS deal_id, CAST(d.closed_at AS TIMESTAMP) AS conv_at,
+               d.amount_minor / {scale} * CASE WHEN d.currency = '{currency}' THEN 1.0
+                   ELSE CAST(x.rate_to_reporting AS DOUBLE) END AS value,
+               r.lead_at, r.opportunity_at AS opp_at
+        FROM store.deals d
+        LEFT JOIN reach r ON r.lead_id = d.lead_id
+        LEFT JOIN rates x ON x.deal_id = d.id
+        WHERE d.status = 'won' AND d.closed_at IS NOT NULL
+        UNION ALL
+        SELECT r.lead_id, NULL, NULL, 0.0, r.lead_at, NULL FROM reach r
+        WHERE NOT EXISTS (SELECT 1 FROM store.deals d WHERE d.lead_id = r.lead_id AND d.status = 'won'
+                          AND d.closed_at IS NOT NULL)"""
+
+
+def build_journeys(
+    url: str, *, conversion: str, by: str = "channel", lookback_days: int | None = None
+) -> Journeys:
+    """The journeys of one conversion kind, keyed by `by`, from the store at `url`."""
+    from closedloop.analytics import engine
+
+    if conversion not in CONVERSIONS or by not in DIMENSIONS:
+        raise ValidationFailed(
+            f"unknown conversion {conversion!r} or dimension {by!r}", detail={"field": "conversion"}
+        )
+    lookback = DEFAULT_LOOKBACK[conversion] if lookback_days is None else int(lookback_days)
+    if lookback <= 0:
+        raise ValidationFailed(translate("attribution.error.lookback"), detail={"field": "lookback"})
+    currency = reporting_currency(url)
+    if conversion == "won":
+        _check_rates(url, currency)
+    sql = f"""
+    WITH ev AS (
+        SELECT e.lead_id, CAST(e.occurred_at AS TIMESTAMP) AS occurred_at, {_STAGE_RANK} AS rank
+        FROM store.lifecycle_events e
+        WHERE NOT EXISTS (SELECT 1 FROM store.lifecycle_events v WHERE v.voids_id = e.id)
+    ),
+    reach AS (
+        SELECT l.id AS lead_id,
+               COALESCE(MIN(ev.occurred_at) FILTER (WHERE ev.rank >= 0),
+                        CAST(l.created_at AS TIMESTAMP)) AS lead_at,
+               MIN(ev.occurred_at) FILTER (WHERE ev.rank >= 1) AS mql_at,
+               MIN(ev.occurred_at) FILTER (WHERE ev.rank >= 3) AS sql_at,
+               MIN(ev.occurred_at) FILTER (WHERE ev.rank >= 4) AS opportunity_at
+        FROM store.leads l LEFT JOIN ev ON ev.lead_id = l.id
+        WHERE l.merged_into_id IS NULL
+        GROUP BY l.id, l.created_at
+    ),
+    rates AS ({_rates_sql(currency)}),
+    touches AS (
+        SELECT t.id, COALESCE(t.lead_id, v.lead_id) AS lead_id,
+               CAST(t.occurred_at AS TIMESTAMP) AS occurred_at,
+               COALESCE(CAST({_KEY_SQL[by]} AS VARCHAR), '{NOT_SET}') AS key
+        FROM store.touchpoints t
+        LEFT JOIN store.visitors v ON v.id = t.visitor_id
+        LEFT JOIN store.campaigns c ON c.id = t.campaign_id
+        WHERE COALESCE(t.lead_id, v.lead_id) IS NOT NULL
+    ),
+    last_touch AS (SELECT lead_id, MAX(occurred_at) AS last_at FROM touches GROUP BY lead_id),
+    conv AS ({_conversions_sql(conversion, currency)}),
+    journeys AS (
+        SELECT ROW_NUMBER() OVER (ORDER BY c.lead_id NULLS LAST, c.deal_id, c.conv_at) - 1 AS jid,
+               c.lead_id, c.conv_at IS NOT NULL AS converted, COALESCE(c.value, 0.0) AS value,
+               COALESCE(c.conv_at, lt.last_at) AS end_at, c.lead_at,
+               CASE WHEN c.opp_at <= c.conv_at THEN c.opp_at END AS opp_at
+        FROM conv c LEFT JOIN last_touch lt ON lt.lead_id = c.lead_id
+    )
+    SELECT j.jid, j.converted, j.value, j.opp_at IS NOT NULL AS has_opp,
+           COALESCE(t.key, '{NONE_KEY}') AS key,
+           COALESCE(epoch(j.end_at) - epoch(t.occurred_at), 0) / 86400.0 AS age_days,
+           COALESCE(t.occurred_at <= j.lead_at, FALSE) AS before_lead,
+           COALESCE(t.occurred_at <= j.opp_at, FALSE) AS before_opp
+    FROM journeys j
+    LEFT JOIN touches t ON t.lead_id = j.lead_id AND t.occurred_at <= j.end_at
+        AND t.occurred_at >= j.end_at - INTERVAL {lookback} DAY
+    ORDER BY j.jid, t.occurred_at, t.id
+    """
+    table = engine.query(url, sql)
+    return _from_rows(table)
+
+
+def _rates_sql(currency: str) -> str:
+    """Per won deal in another currency, the latest rate dated on or before its close (UTC date)."""
+    return f"""
+        SELECT DISTINCT ON (d.id) d.id AS deal_id, r.rate_to_reporting
+        FROM store.deals d JOIN store.exchange_rates r
+          ON r.currency = d.currency
+         AND CAST(r.rate_date AS DATE) <= CAST(CAST(d.closed_at AS TIMESTAMP) AS DATE)
+        WHERE d.status = 'won' AND d.closed_at IS NOT NULL AND d.currency <> '{currency}'
+        ORDER BY d.id, CAST(r.rate_date AS DATE) DESC"""
+
+
+def _check_rates(url: str, currency: str) -> None:
+    from closedloop.analytics import engine
+
+    missing = engine.query(
+        url,
+        f"""
+        WITH rates AS ({_rates_sql(currency)})
+        SELECT COALESCE(d.external_id, CAST(d.id AS VARCHAR)) AS deal, d.currency,
+               CAST(CAST(d.closed_at AS TIMESTAMP) AS DATE) AS day
+        FROM store.deals d LEFT JOIN rates x ON x.deal_id = d.id
+        WHERE d.status = 'won' AND d.closed_at IS NOT NULL AND d.currency <> '{currency}'
+          AND x.deal_id IS NULL
+        ORDER BY d.id LIMIT 1""",
+    ).to_pylist()
+    if missing:
+        row = missing[0]
+        raise ValidationFailed(
+            translate(
+                "attribution.error.missing_rate", deal=row["deal"], currency=row["currency"], date=row["day"]
+            ),
+            detail={"field": "currency", "deal": row["deal"]},
+        )
+
+
+def _from_rows(table: object) -> Journeys:
+    import pyarrow as pa
+
+    assert isinstance(table, pa.Table)
+    jid = table.column("jid").to_numpy().astype(np.int64)
+    if len(jid) == 0:
+        empty = np.zeros(0)
+        return Journeys(
+            [], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), empty, empty, empty, empty
+        )
+    encoded = table.column("key").combine_chunks().dictionary_encode()
+    keys = [str(k) for k in encoded.dictionary.to_pylist()]
+    touches = encoded.indices.to_numpy().astype(np.int64)
+    n = int(jid[-1]) + 1
+    lengths = np.bincount(jid, minlength=n)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    firsts = offsets[:-1]
+    converted = table.column("converted").to_numpy(zero_copy_only=False).astype(bool)[firsts]
+    values = table.column("value").to_numpy(zero_copy_only=False).astype(np.float64)[firsts]
+    has_opp = table.column("has_opp").to_numpy(zero_copy_only=False).astype(bool)[firsts]
+    before_lead = table.column("before_lead").to_numpy(zero_copy_only=False).astype(np.float64)
+    before_opp = table.column("before_opp").to_numpy(zero_copy_only=False).astype(np.float64)
+    lead_touch = np.bincount(jid, weights=before_lead, minlength=n).astype(np.int64) - 1
+    opp_count = np.bincount(jid, weights=before_opp, minlength=n).astype(np.int64)
+    # the last touch at or before each event; with none before it, the first touch
+    opportunity_touch = np.where(has_opp, np.maximum(opp_count - 1, 0), -1)
+    conversions = converted.astype(np.float64)
+    return Journeys(
+        keys=keys,
+        offsets=offsets,
+        touches=touches,
+        conversions=conversions,
+        values=np.where(converted, values, 0.0),
+        nulls=1.0 - conversions,
+        ages=table.column("age_days").to_numpy(zero_copy_only=False).astype(np.float64),
+        lead_touch=np.maximum(lead_touch, 0),
+        opportunity_touch=opportunity_touch,
+    )
