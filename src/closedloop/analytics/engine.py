@@ -110,10 +110,21 @@ def close(url: str | None = None) -> None:
                 con.close()
 
 
-def query(url: str, sql: str, params: list[Any] | None = None) -> Any:
-    """Run `sql` on a fresh cursor of the store's connection and return an Arrow table."""
+def query(url: str, sql: str, params: list[Any] | dict[str, Any] | None = None) -> Any:
+    """Run `sql` (positional `?` or named `$name` parameters) on a fresh cursor; an Arrow table."""
     cursor = connect(url).cursor()
     try:
         return cursor.execute(sql, params or []).fetch_arrow_table()
+    finally:
+        cursor.close()
+
+
+def rows(url: str, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Run `sql` and return its (few, aggregated) rows as dicts."""
+    cursor = connect(url).cursor()
+    try:
+        result = cursor.execute(sql, params or [])
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
     finally:
         cursor.close()

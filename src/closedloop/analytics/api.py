@@ -1,0 +1,257 @@
+"""The analytics Python API: what the CLI, the HTTP API, pages and reports call."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from closedloop.analytics import compile as comp
+from closedloop.analytics import engine
+from closedloop.analytics import funnel as funnel_mod
+from closedloop.analytics import relations as rel
+from closedloop.analytics.declarations import METRICS, Metric
+from closedloop.analytics.slicing import Scope, Slice, Workspace, make_slice
+from closedloop.analytics.stats import wilson
+from closedloop.clock import Clock, system_clock
+from closedloop.errors import ValidationFailed
+from closedloop.i18n import translate
+
+ATTRIBUTION_MODELS = ("first_touch",)  # more arrive with the attribution issue
+COHORT_RATES = ("conversion", "lead_to_customer_rate")
+
+
+def workspace(url: str) -> Workspace:
+    """The workspace settings as the analytics engine reads them."""
+    found = engine.rows(
+        url,
+        "SELECT reporting_time_zone AS tz, reporting_currency AS cur, conversion_window_days AS win,"
+        " stale_deal_days AS stale FROM store.workspace_settings ORDER BY id LIMIT 1",
+    )
+    if not found:
+        return Workspace()
+    row = found[0]
+    return Workspace(
+        row["tz"] or "Asia/Taipei",
+        (row["cur"] or "TWD").upper(),
+        int(row["win"] or 90),
+        int(row["stale"] or 30),
+    )
+
+
+def slice_for(
+    url: str,
+    *,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+    as_of: str | datetime | None = None,
+    by: tuple[str, ...] | list[str] = (),
+    where: Any = None,
+    window: int | None = None,
+    scope: Scope | None = None,
+    clock: Clock = system_clock,
+) -> Slice:
+    """A validated slice over the store's workspace settings."""
+    return make_slice(
+        workspace(url),
+        date_from=date_from,
+        date_to=date_to,
+        as_of=as_of,
+        by=by,
+        where=where,
+        window=window,
+        scope=scope,
+        clock=clock,
+    )
+
+
+def funnel(url: str, *, stages: Any = None, mode: str = "cohort", **slicing: Any) -> dict[str, Any]:
+    """The waterfall (SPEC sections 5 and 7)."""
+    return funnel_mod.funnel(
+        url, slice_for(url, **slicing), stages=funnel_mod.parse_stages(stages), mode=mode
+    )
+
+
+def declaration(name: str) -> Metric:
+    """The declaration of a metric, or a user error naming the known ones."""
+    if name not in METRICS:
+        raise ValidationFailed(
+            translate("analytics.error.unknown_metric", metric=name, known=", ".join(METRICS)),
+            detail={"field": "metric", "value": name},
+        )
+    return METRICS[name]
+
+
+def metrics(
+    url: str,
+    names: list[str] | tuple[str, ...],
+    *,
+    from_stage: str | None = None,
+    to_stage: str | None = None,
+    model: str = "first_touch",
+    **slicing: Any,
+) -> dict[str, Any]:
+    """Metrics of SPEC section 5 in the JSON shape of section 7."""
+    declared = [declaration(n) for n in names]
+    if model not in ATTRIBUTION_MODELS and any(m.name == "cac" for m in declared):
+        raise ValidationFailed(translate("analytics.error.bad_model", model=model), detail={"field": "model"})
+    sl = slice_for(url, **slicing)
+    results: list[dict[str, Any]] = []
+    for m in declared:
+        compiled = comp.compile_metric(m, sl, from_stage=from_stage, to_stage=to_stage)
+        results.extend(_results(url, compiled, sl))
+    return {"as_of": sl.iso(sl.as_of), "results": results}
+
+
+def _money(value: float | None, sl: Slice) -> float | None:
+    return None if value is None else round(float(value), rel.exponent(sl.workspace.currency))
+
+
+def _results(url: str, c: comp.Compiled, sl: Slice) -> list[dict[str, Any]]:
+    rows = engine.rows(url, comp.aggregate_sql(c), c.sql.params)
+    reasons: dict[tuple[Any, ...], dict[str, int]] = {}
+    if c.metric.name == "rejection_rate":
+        for r in engine.rows(url, comp.reasons_sql(c), c.sql.params):
+            key = tuple(r[f"g_{d}"] for d in c.dims)
+            reasons.setdefault(key, {})[r["reason"]] = int(r["k"])
+    out = []
+    for row in rows:
+        if row.get("miss"):
+            currency, _, day = str(row["miss_key"]).partition(" ")
+            raise ValidationFailed(
+                translate("analytics.error.missing_rate", currency=currency, date=day),
+                detail={"currency": currency, "date": day},
+            )
+        shaped = _shape(c.metric, row, sl)
+        if shaped is None and c.dims:
+            continue
+        result = {
+            "metric": c.metric.name,
+            "group": {d: row[f"g_{d}"] for d in c.dims},
+            **(shaped or _empty(c.metric)),
+        }
+        if c.metric.unit == "money":
+            result["currency"] = sl.workspace.currency
+        if c.metric.name == "rejection_rate":
+            result["reasons"] = reasons.get(tuple(row[f"g_{d}"] for d in c.dims), {})
+        out.append(result)
+    return out
+
+
+def _empty(m: Metric) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "value": 0 if m.kind in ("count", "money_sum") else None,
+        "unit": m.unit,
+        "currency": None,
+        "numerator": None,
+        "denominator": None,
+        "low": None,
+        "high": None,
+        "immature": 0 if m.name in COHORT_RATES else None,
+    }
+    if m.kind == "stats":
+        result["figures"] = {"median": None, "mean": None, "p90": None}
+    if m.kind in ("rate", "cost_per", "money_mean", "mean"):
+        result["numerator"], result["denominator"] = 0, 0
+    return result
+
+
+def _shape(m: Metric, row: dict[str, Any], sl: Slice) -> dict[str, Any] | None:
+    """One aggregated row as a result; None when the group has no data."""
+    base: dict[str, Any] = {"unit": m.unit, "currency": None, "low": None, "high": None, "immature": None}
+    if m.kind == "rate":
+        n, d, i = int(row["n"]), int(row["d"]), int(row["i"])
+        if d == 0 and i == 0:
+            return None
+        low, high = wilson(n, d)
+        immature = i if m.name in COHORT_RATES else None
+        return {
+            **base,
+            "value": n / d if d else None,
+            "numerator": n,
+            "denominator": d,
+            "low": low,
+            "high": high,
+            "immature": immature,
+        }
+    if m.kind == "count":
+        d = int(row["d"])
+        return None if d == 0 else {**base, "value": d, "numerator": None, "denominator": None}
+    count = int(row["cnt"])
+    if m.kind == "cost_per":
+        spent, leads = _money(row["sx"], sl), int(row["ld"] or 0)
+        if spent is None and leads == 0:
+            return None
+        value = _money(spent / leads, sl) if leads and spent is not None else None
+        return {**base, "value": value, "numerator": spent or 0.0, "denominator": leads}
+    if count == 0:
+        return None
+    if m.kind == "stats":
+        figures = {"median": float(row["med"]), "mean": float(row["mean"]), "p90": float(row["p90"])}
+        return {
+            **base,
+            "value": figures["median"],
+            "numerator": float(row["sx"]),
+            "denominator": count,
+            "figures": figures,
+        }
+    if m.kind == "money_sum":
+        return {**base, "value": _money(row["sx"], sl), "numerator": None, "denominator": None}
+    total = float(row["sx"])
+    value = total / count
+    if m.unit == "money":
+        total, value = _money(total, sl) or 0.0, _money(value, sl) or 0.0
+    return {**base, "value": value, "numerator": total, "denominator": count}
+
+
+def drill(
+    url: str,
+    *,
+    metric: str | None = None,
+    group: dict[str, str] | None = None,
+    part: str = "denominator",
+    stage: str | None = None,
+    stages: Any = None,
+    mode: str = "cohort",
+    from_stage: str | None = None,
+    to_stage: str | None = None,
+    page: int = 1,
+    page_size: int = 100,
+    **slicing: Any,
+) -> dict[str, Any]:
+    """The ids behind one cell, paged: lead ids for lead metrics and the funnel, deal ids for deals.
+
+    `metric=None` drills a funnel cell (`stage`, or the immature leads when `stage` is None);
+    `part` is numerator, denominator or immature for rates, anything for other metrics.
+    """
+    group = group or {}
+    sl = slice_for(url, **{**slicing, "by": tuple(group)})
+    wanted = " AND ".join(f"g_{d} = ${'g' + str(i)}" for i, d in enumerate(group)) or "TRUE"
+    binds = {f"g{i}": str(v) for i, v in enumerate(group.values())}
+    if metric is None:
+        sql, params = funnel_mod.drill_sql(sl, funnel_mod.parse_stages(stages), mode, stage)
+        sql = sql.replace("SELECT id FROM facts WHERE ", f"SELECT id FROM facts WHERE {wanted} AND ")
+        subject = "lead"
+    else:
+        m = declaration(metric)
+        c = comp.compile_metric(m, sl, from_stage=from_stage, to_stage=to_stage)
+        params = c.sql.params
+        table, condition = "facts", {"numerator": "den AND num", "immature": "imm"}.get(part, "den")
+        if m.kind in ("stats", "money_sum", "money_mean", "mean"):
+            condition = "x IS NOT NULL"
+        if m.kind == "cost_per" and part == "denominator":
+            table, condition = "lfacts", "TRUE"
+        sql = rel.with_clause(c.ctes) + f"SELECT id FROM {table} WHERE {wanted} AND {condition}"
+        subject = (
+            "lead" if m.subject == "lead" or (m.kind == "cost_per" and part == "denominator") else m.subject
+        )
+    page, page_size = max(1, int(page)), max(1, min(int(page_size), 10_000))
+    paged = f"SELECT id, count(*) OVER () AS total FROM ({sql}) ORDER BY id LIMIT {page_size} OFFSET {(page - 1) * page_size}"
+    found = engine.rows(url, paged, {**params, **binds})
+    total = int(found[0]["total"]) if found else 0
+    return {
+        "subject": subject,
+        "ids": [int(r["id"]) for r in found],
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+    }

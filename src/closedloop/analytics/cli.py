@@ -1,0 +1,145 @@
+"""`closedloop funnel` and `closedloop metrics` (SPEC section 7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from closedloop.cli.common import FORMAT_OPTION, echo_json, open_store, settings
+from closedloop.i18n import translate
+
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["en", "zh-TW", "zh-CN"]),
+    default="en",
+    show_default=True,
+    help="Language of table headers.",
+)
+
+
+def _slicing(options: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "date_from": options["date_from"],
+        "date_to": options["date_to"],
+        "as_of": options["as_of"],
+        "by": tuple(options["by"]),
+        "where": tuple(options["where"]),
+        "window": options["window"],
+    }
+
+
+def _common(f: Any) -> Any:
+    for decorator in reversed(
+        (
+            click.option("--by", multiple=True, metavar="DIM", help="Group by a dimension (repeatable)."),
+            click.option(
+                "--where", multiple=True, metavar="DIM=V", help="Keep rows where DIM is V (repeatable)."
+            ),
+            click.option(
+                "--from", "date_from", metavar="DATE", help="First local date of the period (inclusive)."
+            ),
+            click.option(
+                "--to", "date_to", metavar="DATE", help="Last local date of the period (inclusive)."
+            ),
+            click.option(
+                "--as-of", "as_of", metavar="T", help="Count only events at or before T (default now)."
+            ),
+            click.option(
+                "--window", type=int, default=None, help="Cohort maturity window in days (default 90)."
+            ),
+            FORMAT_OPTION,
+            LANG_OPTION,
+        )
+    ):
+        f = decorator(f)
+    return f
+
+
+@click.command()
+@click.option("--stages", default=None, help="Comma-separated main-line stages (default lead..customer).")
+@click.option("--mode", type=click.Choice(["cohort", "period"]), default="cohort", show_default=True)
+@_common
+def funnel(stages: str | None, mode: str, output_format: str, lang: str, **options: Any) -> None:
+    """The lifecycle waterfall, by any dimensions."""
+    from closedloop.analytics import api
+
+    open_store()
+    result = api.funnel(settings().database_url, stages=stages, mode=mode, **_slicing(options))
+    by = list(options["by"])
+    rate_keys = list(result["rows"][0]["rates"]) if result["rows"] else []
+    header = [
+        *by,
+        *result["stages"],
+        *(f"{k} {p}" for k in rate_keys for p in ("value", "low", "high")),
+        "immature",
+    ]
+    rows = []
+    for row in result["rows"]:
+        rates = [row["rates"][k][p] for k in rate_keys for p in ("value", "low", "high")]
+        rows.append([*(row["group"][d] for d in by), *row["counts"].values(), *rates, row["immature"]])
+    _emit(result, header, rows, output_format, lang)
+
+
+@click.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("--from-stage", default=None, help="From stage (conversion, velocity, stage_count).")
+@click.option("--to-stage", default=None, help="To stage (conversion, velocity).")
+@click.option("--model", default="first_touch", show_default=True, help="Attribution model for cac.")
+@_common
+def metrics(
+    names: tuple[str, ...],
+    from_stage: str | None,
+    to_stage: str | None,
+    model: str,
+    output_format: str,
+    lang: str,
+    **options: Any,
+) -> None:
+    """Any metric of the shared scorecard."""
+    from closedloop.analytics import api
+
+    open_store()
+    result = api.metrics(
+        settings().database_url,
+        list(names),
+        from_stage=from_stage,
+        to_stage=to_stage,
+        model=model,
+        **_slicing(options),
+    )
+    by = list(options["by"])
+    keys = ["value", "unit", "currency", "numerator", "denominator", "low", "high", "immature"]
+    header = ["metric", *by, *keys]
+    rows = [
+        [r["metric"], *(r["group"].get(d) for d in by), *(r.get(k) for k in keys)] for r in result["results"]
+    ]
+    _emit(result, header, rows, output_format, lang)
+
+
+def _emit(
+    result: dict[str, Any], header: list[str], rows: list[list[Any]], output_format: str, lang: str
+) -> None:
+    if output_format == "json":
+        echo_json(result)
+        return
+    if output_format == "csv":
+        from closedloop.safe_csv import to_csv
+
+        click.echo(to_csv(header, rows), nl=False)
+        return
+    click.echo(translate("analytics.as_of", lang, as_of=result["as_of"]))
+    cells = [[_cell(v) for v in row] for row in [header, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for row in cells:
+        click.echo(
+            "  ".join(c.rjust(w) if c[:1].isdigit() else c.ljust(w) for c, w in zip(row, widths, strict=True))
+        )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 10 else f"{value:,.2f}"
+    return str(value)

@@ -1,0 +1,335 @@
+"""The shared scorecard, declared once (SPEC section 5): every caller asks these declarations.
+
+A declaration says what a metric means (three languages), its unit, what its numerator and
+denominator count, which time field places a row in the period, and which dimensions it can
+be sliced by. `closedloop.analytics.compile` turns a declaration into engine SQL; the CLI,
+the API, pages and reports never recompute a number their own way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LEAD_DIMENSIONS: tuple[str, ...] = (
+    "channel",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "campaign",
+    "landing_page",
+    "source_type",
+    "region",
+    "country",
+    "industry",
+    "company_size",
+    "lead_type",
+    "owner",
+    "team",
+    "cohort_week",
+    "cohort_month",
+    "score_band",
+)
+DEAL_DIMENSIONS: tuple[str, ...] = (*LEAD_DIMENSIONS, "product")
+DIMENSIONS: tuple[str, ...] = DEAL_DIMENSIONS
+SPEND_DIMENSIONS: tuple[str, ...] = ("channel", "campaign")
+FEEDBACK_DIMENSIONS: tuple[str, ...] = ("region", "country", "industry", "company_size", "owner")
+
+UNITS = ("ratio", "count", "days", "hours", "months", "money", "score")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric of the scorecard."""
+
+    name: str
+    kind: str  # rate | count | stats | money_sum | money_mean | cost_per | mean
+    unit: str
+    subject: str  # lead | deal | handoff | spend | feedback
+    time_field: str
+    numerator: str
+    denominator: str
+    descriptions: dict[str, str]
+    dimensions: tuple[str, ...] = LEAD_DIMENSIONS
+    needs_stages: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def _m(
+    name: str,
+    kind: str,
+    unit: str,
+    subject: str,
+    time_field: str,
+    numerator: str,
+    denominator: str,
+    en: str,
+    tw: str,
+    cn: str,
+    dims: tuple[str, ...],
+    **extra: object,
+) -> Metric:
+    return Metric(
+        name,
+        kind,
+        unit,
+        subject,
+        time_field,
+        numerator,
+        denominator,
+        {"en": en, "zh-TW": tw, "zh-CN": cn},
+        dims,
+        **extra,
+    )  # type: ignore[arg-type]
+
+
+_DECLARED = (
+    _m(
+        "stage_count",
+        "count",
+        "count",
+        "lead",
+        "reached_at(stage)",
+        "leads",
+        "",
+        "Leads whose first reach of the stage falls in the period (period mode)",
+        "期間內首次到達該階段的名單數（期間模式）",
+        "期间内首次到达该阶段的线索数（期间模式）",
+        LEAD_DIMENSIONS,
+        needs_stages=True,
+    ),
+    _m(
+        "conversion",
+        "rate",
+        "ratio",
+        "lead",
+        "reached_at(from_stage)",
+        "leads reaching to_stage within N days",
+        "mature leads reaching from_stage in the period",
+        "Share of mature leads that reached the from-stage in the period and the to-stage within N days",
+        "期間內到達起始階段的成熟名單中，N 天內到達目標階段的比例",
+        "期间内到达起始阶段的成熟线索中，N 天内到达目标阶段的比例",
+        LEAD_DIMENSIONS,
+        needs_stages=True,
+    ),
+    _m(
+        "velocity",
+        "stats",
+        "days",
+        "lead",
+        "reached_at(from_stage)",
+        "sum of days",
+        "leads with real reaches of both",
+        "Days from the from-stage to the to-stage (median, mean, p90), real reaches only",
+        "從起始階段到目標階段的天數（中位數、平均、P90），僅計實際到達",
+        "从起始阶段到目标阶段的天数（中位数、平均、P90），仅计实际到达",
+        LEAD_DIMENSIONS,
+        needs_stages=True,
+    ),
+    _m(
+        "lead_to_customer_rate",
+        "rate",
+        "ratio",
+        "lead",
+        "reached_at(lead)",
+        "leads becoming customers within N days",
+        "mature leads created in the period",
+        "Conversion from lead to customer (cohort mode)",
+        "名單到成交客戶的轉換率（世代模式）",
+        "线索到成交客户的转化率（群组模式）",
+        LEAD_DIMENSIONS,
+    ),
+    _m(
+        "win_rate",
+        "rate",
+        "ratio",
+        "deal",
+        "closed_at",
+        "deals won",
+        "deals won or lost",
+        "Won / (won + lost) over deals closed in the period",
+        "期間內結案商機的贏單率：贏 / (贏 + 輸)",
+        "期间内结案商机的赢单率：赢 / (赢 + 输)",
+        DEAL_DIMENSIONS,
+    ),
+    _m(
+        "avg_deal_size",
+        "money_mean",
+        "money",
+        "deal",
+        "closed_at",
+        "won amount",
+        "deals won",
+        "Mean amount of deals won in the period (客單價)",
+        "期間內贏得商機的平均金額（客單價）",
+        "期间内赢得商机的平均金额（客单价）",
+        DEAL_DIMENSIONS,
+    ),
+    _m(
+        "sales_cycle",
+        "stats",
+        "days",
+        "deal",
+        "closed_at",
+        "sum of days",
+        "deals won",
+        "Median days from deal created to won, over deals won in the period",
+        "期間內贏得商機從建立到成交的天數中位數",
+        "期间内赢得商机从创建到成交的天数中位数",
+        DEAL_DIMENSIONS,
+    ),
+    _m(
+        "pipeline_created",
+        "money_sum",
+        "money",
+        "deal",
+        "created_at",
+        "amount",
+        "",
+        "Sum of amounts of deals created in the period",
+        "期間內建立商機的金額總和",
+        "期间内创建商机的金额总和",
+        DEAL_DIMENSIONS,
+    ),
+    _m(
+        "weighted_pipeline",
+        "money_sum",
+        "money",
+        "deal",
+        "created_at",
+        "amount x stage probability",
+        "",
+        "Amounts of deals created in the period, weighted by stage win probability",
+        "期間內建立商機的金額，依階段贏單機率加權",
+        "期间内创建商机的金额，按阶段赢单概率加权",
+        DEAL_DIMENSIONS,
+    ),
+    _m(
+        "spend",
+        "money_sum",
+        "money",
+        "spend",
+        "spend_date",
+        "spend",
+        "",
+        "Campaign spend in the period",
+        "期間內的活動花費",
+        "期间内的活动花费",
+        SPEND_DIMENSIONS,
+    ),
+    _m(
+        "cpl",
+        "cost_per",
+        "money",
+        "spend",
+        "spend_date / reached_at(lead)",
+        "spend",
+        "leads",
+        "Spend per lead created in the period",
+        "期間內每個名單的成本",
+        "期间内每条线索的成本",
+        SPEND_DIMENSIONS,
+        options={"stage": "lead"},
+    ),
+    _m(
+        "cost_per_mql",
+        "cost_per",
+        "money",
+        "spend",
+        "spend_date / reached_at(mql)",
+        "spend",
+        "MQLs",
+        "Spend per MQL reached in the period",
+        "期間內每個 MQL 的成本",
+        "期间内每个 MQL 的成本",
+        SPEND_DIMENSIONS,
+        options={"stage": "mql"},
+    ),
+    _m(
+        "cost_per_sql",
+        "cost_per",
+        "money",
+        "spend",
+        "spend_date / reached_at(sql)",
+        "spend",
+        "SQLs",
+        "Spend per SQL reached in the period",
+        "期間內每個 SQL 的成本",
+        "期间内每个 SQL 的成本",
+        SPEND_DIMENSIONS,
+        options={"stage": "sql"},
+    ),
+    _m(
+        "cac",
+        "cost_per",
+        "money",
+        "spend",
+        "spend_date / reached_at(customer)",
+        "marketing spend (+ sales costs without --by)",
+        "new customers",
+        "Customer acquisition cost: spend (and sales costs) per new customer, first-touch credit",
+        "客戶取得成本：每位新客戶的花費（含業務成本），首次接觸歸因",
+        "获客成本：每位新客户的花费（含销售成本），首次接触归因",
+        SPEND_DIMENSIONS,
+        options={"stage": "customer"},
+    ),
+    _m(
+        "sla_compliance",
+        "rate",
+        "ratio",
+        "handoff",
+        "assigned_at",
+        "hand-offs answered within the SLA",
+        "hand-offs whose SLA is decided",
+        "Share of hand-offs whose first sales response came within the SLA",
+        "首次業務回應在 SLA 內的交接比例",
+        "首次销售响应在 SLA 内的交接比例",
+        LEAD_DIMENSIONS,
+    ),
+    _m(
+        "response_time",
+        "stats",
+        "hours",
+        "handoff",
+        "assigned_at",
+        "sum of business hours",
+        "answered hand-offs",
+        "Business hours from hand-off to first response (median, p90)",
+        "交接到首次回應的營業時數（中位數、P90）",
+        "交接到首次响应的工作小时数（中位数、P90）",
+        LEAD_DIMENSIONS,
+    ),
+    _m(
+        "rejection_rate",
+        "rate",
+        "ratio",
+        "handoff",
+        "assigned_at",
+        "hand-offs rejected",
+        "hand-offs",
+        "Rejected / handed off, with the reason mix",
+        "被退回 / 交接數，附退回原因分布",
+        "被退回 / 交接数，附退回原因分布",
+        LEAD_DIMENSIONS,
+    ),
+    _m(
+        "csat",
+        "mean",
+        "score",
+        "feedback",
+        "occurred_at",
+        "sum of scores (5-point scale)",
+        "responses",
+        "Mean satisfaction score from customer feedback (on a 5-point scale)",
+        "客戶回饋的平均滿意度（五分制）",
+        "客户反馈的平均满意度（五分制）",
+        FEEDBACK_DIMENSIONS,
+    ),
+)
+
+METRICS: dict[str, Metric] = {m.name: m for m in _DECLARED}
+
+
+def metric(name: str) -> Metric:
+    """The declaration of `name` (KeyError if not declared)."""
+    return METRICS[name]

@@ -1,0 +1,154 @@
+"""What a question asks: period, as-of moment, filters, group-by, caller's scope (no SQL here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from closedloop.analytics.declarations import DIMENSIONS
+from closedloop.clock import Clock, system_clock
+from closedloop.errors import ValidationFailed
+from closedloop.i18n import translate
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The rows a caller may see: records owned by one of `owner_ids` or in one of `team_ids`."""
+
+    owner_ids: frozenset[int] = frozenset()
+    team_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The workspace settings the analytics layer needs."""
+
+    time_zone: str = "Asia/Taipei"
+    currency: str = "TWD"
+    window_days: int = 90
+    stale_deal_days: int = 30
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One question's period (inclusive local dates, closed-open UTC bounds), as-of, filters, groups."""
+
+    workspace: Workspace
+    date_from: date
+    date_to: date
+    start: datetime  # naive UTC, inclusive
+    end: datetime  # naive UTC, exclusive
+    as_of: datetime  # aware UTC
+    by: tuple[str, ...] = ()
+    where: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    window: int = 90
+    scope: Scope | None = None
+
+    @property
+    def as_of_naive(self) -> datetime:
+        return self.as_of.astimezone(UTC).replace(tzinfo=None)
+
+    def iso(self, moment: datetime) -> str:
+        """`moment` in ISO 8601 with the reporting time zone's offset."""
+        return moment.astimezone(ZoneInfo(self.workspace.time_zone)).isoformat()
+
+
+def zone(name: str) -> ZoneInfo:
+    """The reporting time zone, refusing unknown names."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed(f"unknown time zone {name!r}", detail={"field": "time_zone"}) from exc
+
+
+def parse_as_of(text: str | None, tz: ZoneInfo, clock: Clock = system_clock) -> datetime:
+    """`--as-of`: an ISO 8601 moment (no offset: the reporting time zone); a date means its end."""
+    if not text:
+        return clock().astimezone(UTC)
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return (
+                datetime.combine(day + timedelta(days=1), time(), tz) - timedelta(microseconds=1)
+            ).astimezone(UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationFailed(
+            translate("analytics.error.bad_as_of", value=text), detail={"field": "as_of"}
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC)
+
+
+def parse_date(text: str | date | None, field_name: str) -> date | None:
+    """An inclusive local date from the command line or the API."""
+    if text is None or isinstance(text, date):
+        return text
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationFailed(
+            translate("analytics.error.bad_date", field=field_name, value=text), detail={"field": field_name}
+        ) from exc
+
+
+def parse_where(items: tuple[str, ...] | list[str] | dict[str, object] | None) -> dict[str, tuple[str, ...]]:
+    """`DIM=VALUE` filters; a dimension given twice matches either value."""
+    result: dict[str, list[str]] = {}
+    if isinstance(items, dict):
+        pairs = [(k, v) for k, vs in items.items() for v in (vs if isinstance(vs, list | tuple) else [vs])]
+    else:
+        pairs = []
+        for item in items or ():
+            if "=" not in item:
+                raise ValidationFailed(
+                    translate("analytics.error.bad_where", value=item), detail={"field": "where"}
+                )
+            key, value = item.split("=", 1)
+            pairs.append((key.strip(), value))
+    for key, value in pairs:
+        check_dimension(key)
+        result.setdefault(key, []).append(str(value))
+    return {k: tuple(v) for k, v in result.items()}
+
+
+def check_dimension(name: str, allowed: tuple[str, ...] = DIMENSIONS) -> None:
+    """Refuse a dimension that is unknown or that the metric cannot be sliced by."""
+    if name not in allowed:
+        raise ValidationFailed(
+            translate("analytics.error.bad_dimension", dimension=name, allowed=", ".join(allowed)),
+            detail={"field": "by", "value": name},
+        )
+
+
+def make_slice(
+    workspace: Workspace,
+    *,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+    as_of: str | datetime | None = None,
+    by: tuple[str, ...] | list[str] = (),
+    where: tuple[str, ...] | list[str] | dict[str, object] | None = None,
+    window: int | None = None,
+    scope: Scope | None = None,
+    clock: Clock = system_clock,
+) -> Slice:
+    """Resolve the period (default: the 365 days up to the as-of date) and validate the rest."""
+    tz = zone(workspace.time_zone)
+    moment = as_of.astimezone(UTC) if isinstance(as_of, datetime) else parse_as_of(as_of, tz, clock)
+    to_day = parse_date(date_to, "to") or moment.astimezone(tz).date()
+    from_day = parse_date(date_from, "from") or to_day - timedelta(days=364)
+    if from_day > to_day:
+        raise ValidationFailed(translate("analytics.error.empty_period"), detail={"field": "from"})
+    for dim in by:
+        check_dimension(dim)
+    if len(set(by)) != len(tuple(by)):
+        raise ValidationFailed(translate("analytics.error.repeated_by"), detail={"field": "by"})
+    days = workspace.window_days if window is None else int(window)
+    if days < 0:
+        raise ValidationFailed(translate("analytics.error.bad_window"), detail={"field": "window"})
+    start = datetime.combine(from_day, time(), tz).astimezone(UTC).replace(tzinfo=None)
+    end = datetime.combine(to_day + timedelta(days=1), time(), tz).astimezone(UTC).replace(tzinfo=None)
+    return Slice(workspace, from_day, to_day, start, end, moment, tuple(by), parse_where(where), days, scope)
