@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "attribution": ("closedloop.attribution.cli", "attribution", "Multi-touch attribution."),
     "score": ("closedloop.scoring.cli", "score", "Predictive lead scoring."),
     "churn": ("closedloop.scoring.cli", "churn", "Customer churn risk."),
+    "export": ("closedloop.datamove.cli", "export", "Export the store's data (parquet)."),
+    "backup": ("closedloop.datamove.cli", "backup", "Back up the store to a file."),
+    "restore": ("closedloop.datamove.cli", "restore", "Restore the store from a backup."),
+    "migrate-store": ("closedloop.datamove.cli", "migrate_store", "Copy this store into another one."),
     "report": ("closedloop.reports.cli", "report", "Review packs and closed-loop reports."),
 }
 

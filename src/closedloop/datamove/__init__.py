@@ -1,0 +1,1 @@
+"""Moving data: backups, restores, store-to-store migration, Parquet export."""
