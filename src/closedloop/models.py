@@ -8,6 +8,13 @@ from closedloop.goals.models import Goal
 from closedloop.handoffs.models import Activity, Handoff
 from closedloop.leads.models import ErasedIdentity, Lead, LeadScore, LifecycleEvent
 from closedloop.marketing.models import Campaign, CampaignSpend, CostEntry, Site, Touchpoint, Visitor
+from closedloop.notifications.models import (
+    AllowedOutboundUrl,
+    DeliveryAttempt,
+    NotificationChannel,
+    NotificationDelivery,
+    NotificationSubscription,
+)
 from closedloop.outbox.models import OutboxMessage
 from closedloop.policies.models import PolicyApproval, PolicyVersion
 from closedloop.quarantine.models import ImportJob, QuarantinedRecord
@@ -25,6 +32,7 @@ from closedloop.workspace.models import (
 __all__ = [
     "Account",
     "Activity",
+    "AllowedOutboundUrl",
     "ApiKey",
     "AuditLog",
     "Base",
@@ -36,6 +44,7 @@ __all__ = [
     "CustomerFeedback",
     "Deal",
     "DealStageEvent",
+    "DeliveryAttempt",
     "ErasedIdentity",
     "ExchangeRate",
     "Goal",
@@ -44,6 +53,9 @@ __all__ = [
     "Lead",
     "LeadScore",
     "LifecycleEvent",
+    "NotificationChannel",
+    "NotificationDelivery",
+    "NotificationSubscription",
     "OutboxMessage",
     "PipelineStage",
     "PolicyApproval",

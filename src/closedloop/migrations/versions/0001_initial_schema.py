@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:23:26.249549
+Create Date: 2026-11-23 14:27:41.657835
 """
 
 from collections.abc import Sequence
@@ -88,6 +88,8 @@ def upgrade() -> None:
         sa.Column("available_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("delivered_at", closedloop.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
+        sa.Column("claimed_until", closedloop.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_messages")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_outbox_messages_idempotency_key")),
     )
@@ -334,6 +336,42 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_import_jobs_file_sha256"), ["file_sha256"], unique=False)
 
     op.create_table(
+        "notification_allowed_urls",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("url_prefix", sa.String(length=2000), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_notification_allowed_urls_created_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_allowed_urls")),
+        sa.UniqueConstraint("url_prefix", name=op.f("uq_notification_allowed_urls_url_prefix")),
+    )
+    op.create_table(
+        "notification_channels",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("url_encrypted", sa.Text(), nullable=True),
+        sa.Column("url_hint", sa.String(length=300), nullable=True),
+        sa.Column("secret_encrypted", sa.Text(), nullable=True),
+        sa.Column(
+            "config",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("language", sa.String(length=8), nullable=True),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_notification_channels_created_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_channels")),
+        sa.UniqueConstraint("name", name=op.f("uq_notification_channels_name")),
+    )
+    op.create_table(
         "policy_versions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
@@ -511,6 +549,82 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_leads_phone"), ["phone"], unique=False)
         batch_op.create_index(batch_op.f("ix_leads_stage"), ["stage"], unique=False)
         batch_op.create_index(batch_op.f("ix_leads_team_id"), ["team_id"], unique=False)
+
+    op.create_table(
+        "notification_deliveries",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.Column("recipient", sa.String(length=320), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("delivery_key", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("last_attempt_at", closedloop.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", closedloop.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["notification_channels.id"],
+            name=op.f("fk_notification_deliveries_channel_id_notification_channels"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["outbox_messages.id"],
+            name=op.f("fk_notification_deliveries_message_id_outbox_messages"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_deliveries")),
+        sa.UniqueConstraint("delivery_key", name=op.f("uq_notification_deliveries_delivery_key")),
+        sa.UniqueConstraint(
+            "message_id",
+            "channel_id",
+            "recipient",
+            name=op.f("uq_notification_deliveries_message_id_channel_id_recipient"),
+        ),
+    )
+    with op.batch_alter_table("notification_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_notification_deliveries_message_id"), ["message_id"], unique=False
+        )
+
+    op.create_table(
+        "notification_subscriptions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.Column("topic", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("team_id", sa.Integer(), nullable=True),
+        sa.Column("language", sa.String(length=8), nullable=True),
+        sa.Column("created_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["notification_channels.id"],
+            name=op.f("fk_notification_subscriptions_channel_id_notification_channels"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_notification_subscriptions_team_id_teams"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_notification_subscriptions_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_subscriptions")),
+    )
+    with op.batch_alter_table("notification_subscriptions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_notification_subscriptions_channel_id"), ["channel_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_notification_subscriptions_team_id"), ["team_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notification_subscriptions_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "policy_approvals",
@@ -753,6 +867,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_lifecycle_events_to_stage"), ["to_stage"], unique=False)
 
     op.create_table(
+        "notification_delivery_attempts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("delivery_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("worker", sa.String(length=64), nullable=True),
+        sa.Column("started_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"],
+            ["notification_deliveries.id"],
+            name=op.f("fk_notification_delivery_attempts_delivery_id_notification_deliveries"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_delivery_attempts")),
+    )
+    with op.batch_alter_table("notification_delivery_attempts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_notification_delivery_attempts_delivery", ["delivery_id", "attempt"], unique=False
+        )
+
+    op.create_table(
         "visitors",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("visitor_key", sa.String(length=64), nullable=False),
@@ -928,6 +1066,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_visitors_lead_id"))
 
     op.drop_table("visitors")
+    with op.batch_alter_table("notification_delivery_attempts", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_delivery_attempts_delivery")
+
+    op.drop_table("notification_delivery_attempts")
     with op.batch_alter_table("lifecycle_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lifecycle_events_to_stage"))
         batch_op.drop_index("ix_lifecycle_events_lead_occurred")
@@ -965,6 +1107,16 @@ def downgrade() -> None:
 
     op.drop_table("quarantined_records")
     op.drop_table("policy_approvals")
+    with op.batch_alter_table("notification_subscriptions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notification_subscriptions_user_id"))
+        batch_op.drop_index(batch_op.f("ix_notification_subscriptions_team_id"))
+        batch_op.drop_index(batch_op.f("ix_notification_subscriptions_channel_id"))
+
+    op.drop_table("notification_subscriptions")
+    with op.batch_alter_table("notification_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notification_deliveries_message_id"))
+
+    op.drop_table("notification_deliveries")
     with op.batch_alter_table("leads", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_leads_team_id"))
         batch_op.drop_index(batch_op.f("ix_leads_stage"))
@@ -986,6 +1138,8 @@ def downgrade() -> None:
     op.drop_table("user_sessions")
     op.drop_table("quotas")
     op.drop_table("policy_versions")
+    op.drop_table("notification_channels")
+    op.drop_table("notification_allowed_urls")
     with op.batch_alter_table("import_jobs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_import_jobs_file_sha256"))
 

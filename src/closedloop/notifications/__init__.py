@@ -1,0 +1,1 @@
+"""notifications domain: channels, subscriptions, the outbound allow-list and delivery tracking."""
