@@ -29,6 +29,7 @@ ROUTER_MODULES = (
     "closedloop.analytics.router",
     "closedloop.attribution.router",
     "closedloop.web.pages",
+    "closedloop.web.auth_pages",
 )
 
 # A closed loop: two arcs, marketing blue and sales green.
@@ -90,4 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for name in ROUTER_MODULES:
         if _module_exists(name):
             app.include_router(importlib.import_module(name).router)
+    from closedloop.web import security
+
+    security.install(app)
     return app

@@ -1,0 +1,1 @@
+"""Data scope and role permissions: what each actor may see and do."""

@@ -1,0 +1,1 @@
+"""The JSON API plumbing: dependencies, shared input types and shapes."""
