@@ -1,0 +1,316 @@
+"""The two-sided SLA ledger: what marketing promised next to what sales promised, for a period and team.
+
+Marketing: MQL volume (real MQL events of inbound leads only: implied reaches and voided events
+never count) against the monthly target prorated by days, and the quality floor, the share of
+those MQL'd leads that reached SQL (or later) by `as_of`. Sales, over the hand-offs assigned in
+the period: first response within the SLA, the required attempts within their window, and a
+decision (accept or reject) by its deadline. Each line has its actual, target and breach list.
+"""
+
+from __future__ import annotations
+
+import calendar as calendar_module
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from statistics import median
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from closedloop.handoffs import sla
+from closedloop.handoffs.models import RESPONSE_ACTIVITY_TYPES, Activity, Handoff
+from closedloop.leads.models import Lead, LifecycleEvent
+from closedloop.policies.service import payload_in_force
+
+LATER_THAN_MQL = ("sql", "opportunity", "customer")
+
+
+@dataclass
+class Line:
+    """One commitment: actual against target, with the rows that broke it."""
+
+    side: str
+    name: str
+    unit: str  # count | ratio
+    actual: float | None
+    target: float
+    numerator: int | None = None
+    denominator: int | None = None
+    figures: dict[str, float | None] = field(default_factory=dict)
+    breaches: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.actual is None else self.actual >= self.target
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "side": self.side,
+            "commitment": self.name,
+            "unit": self.unit,
+            "actual": self.actual,
+            "target": self.target,
+            "met": self.met,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "figures": self.figures,
+            "breaches": self.breaches,
+        }
+
+
+@dataclass
+class Ledger:
+    period_start: datetime
+    period_end: datetime
+    as_of: datetime
+    team_id: int | None
+    sla_policy_version_id: int | None
+    lines: list[Line]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "as_of": self.as_of.isoformat(),
+            "team_id": self.team_id,
+            "sla_policy_version_id": self.sla_policy_version_id,
+            "lines": [line.as_dict() for line in self.lines],
+        }
+
+
+def prorated_target(per_month: float, start: datetime, end: datetime, time_zone: str) -> float:
+    """A monthly target over [start, end): each local calendar month counts by its share of days."""
+    zone = ZoneInfo(time_zone)
+    day, last = start.astimezone(zone).date(), (end.astimezone(zone) - timedelta(microseconds=1)).date()
+    total = 0.0
+    while day <= last:
+        days_in_month = calendar_module.monthrange(day.year, day.month)[1]
+        month_end = day.replace(day=days_in_month)
+        covered = (min(month_end, last) - day).days + 1
+        total += per_month * covered / days_in_month
+        day = month_end + timedelta(days=1)
+    return round(total, 6)
+
+
+def sla_ledger(
+    *,
+    session: Session,
+    period_start: datetime,
+    period_end: datetime,
+    as_of: datetime,
+    team_id: int | None = None,
+    time_zone: str = "Asia/Taipei",
+) -> Ledger:
+    """Both sides' commitments over [period_start, period_end), measured at `as_of`."""
+    payload, version_id = payload_in_force(
+        session, "sla", period_end - timedelta(microseconds=1), sla.DEFAULT_SLA
+    )
+    policy = sla.parse_sla(payload)
+    lines = _marketing(session, policy, period_start, period_end, as_of, team_id, time_zone)
+    lines += _sales(session, policy, period_start, period_end, as_of, team_id)
+    return Ledger(period_start, period_end, as_of, team_id, version_id, lines)
+
+
+def _marketing(
+    session: Session,
+    policy: sla.SlaPolicy,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    team_id: int | None,
+    time_zone: str,
+) -> list[Line]:
+    voided = select(LifecycleEvent.voids_id).where(LifecycleEvent.voids_id.is_not(None))
+    conditions = [
+        LifecycleEvent.to_stage == "mql",
+        LifecycleEvent.implied.is_(False),
+        LifecycleEvent.id.not_in(voided),
+        LifecycleEvent.occurred_at >= start,
+        LifecycleEvent.occurred_at < end,
+        LifecycleEvent.occurred_at <= as_of,
+        Lead.source_type == "inbound",
+    ]
+    if team_id is not None:
+        conditions.append(Lead.team_id == team_id)
+    mql_rows = session.execute(
+        select(LifecycleEvent.lead_id, func.min(LifecycleEvent.occurred_at), func.count())
+        .join(Lead, Lead.id == LifecycleEvent.lead_id)
+        .where(*conditions)
+        .group_by(LifecycleEvent.lead_id)
+    ).all()
+    volume = sum(int(count) for _, _, count in mql_rows)
+    target = prorated_target(policy.mql_volume_per_month, start, end, time_zone)
+    volume_line = Line("marketing", "mql_volume", "count", float(volume), target, numerator=volume)
+    if volume < target:
+        volume_line.breaches.append({"kind": "shortfall", "missing": round(target - volume, 6)})
+    first_mql = {lead_id: at for lead_id, at, _ in mql_rows}
+    later = aliased(LifecycleEvent)
+    converted = set()
+    if first_mql:
+        rows = session.execute(
+            select(later.lead_id, func.min(later.occurred_at))
+            .where(
+                later.lead_id.in_(first_mql),
+                later.to_stage.in_(LATER_THAN_MQL),
+                later.id.not_in(voided),
+                later.occurred_at <= as_of,
+            )
+            .group_by(later.lead_id)
+        ).all()
+        converted = {lead_id for lead_id, at in rows if at >= first_mql[lead_id]}
+    rate = len(converted) / len(first_mql) if first_mql else None
+    quality_line = Line(
+        "marketing",
+        "mql_to_sql_rate",
+        "ratio",
+        rate,
+        policy.mql_to_sql_rate,
+        numerator=len(converted),
+        denominator=len(first_mql),
+    )
+    if first_mql:
+        rejected = session.execute(
+            select(Handoff.id, Handoff.lead_id, Handoff.rejection_reason, Handoff.rejected_at)
+            .where(Handoff.lead_id.in_(first_mql), Handoff.status == "rejected", Handoff.rejected_at <= as_of)
+            .order_by(Handoff.id)
+        ).all()
+        quality_line.breaches = [
+            {"handoff_id": h, "lead_id": lead, "reason": reason, "rejected_at": at.isoformat()}
+            for h, lead, reason, at in rejected
+        ]
+    return [volume_line, quality_line]
+
+
+def _sales(
+    session: Session,
+    policy: sla.SlaPolicy,
+    start: datetime,
+    end: datetime,
+    as_of: datetime,
+    team_id: int | None,
+) -> list[Line]:
+    window_end = func.coalesce(Handoff.attempts_due_at, as_of)
+    attempts = (
+        select(func.count(Activity.id))
+        .where(
+            Activity.lead_id == Handoff.lead_id,
+            Activity.type.in_(RESPONSE_ACTIVITY_TYPES),
+            and_(Activity.recorded_at >= Handoff.assigned_at, Activity.recorded_at <= window_end),
+            Activity.recorded_at <= as_of,
+        )
+        .correlate(Handoff)
+        .scalar_subquery()
+    )
+    query = select(Handoff, attempts).where(
+        Handoff.assigned_at >= start, Handoff.assigned_at < end, Handoff.assigned_at <= as_of
+    )
+    if team_id is not None:
+        query = query.where(Handoff.team_id == team_id)
+    rows = session.execute(query.order_by(Handoff.id)).all()
+    target = policy.response_compliance
+    response = Line("sales", "first_response", "ratio", None, target)
+    tries = Line("sales", "attempts", "ratio", None, target)
+    decision = Line("sales", "acceptance", "ratio", None, target)
+    hours: list[float] = []
+    for handoff, attempt_count in rows:
+        _response(response, handoff, as_of, hours)
+        _attempts(tries, handoff, int(attempt_count or 0), as_of)
+        _decision(decision, handoff, as_of)
+    response.figures = {
+        "median_business_hours": median(hours) if hours else None,
+        "target_hours": policy.first_response_hours,
+    }
+    tries.figures = {"attempts_required": float(policy.attempts), "within_days": policy.attempts_within_days}
+    decision.figures = {"accept_within_hours": policy.accept_within_hours}
+    for line in (response, tries, decision):
+        line.numerator, line.denominator = line.numerator or 0, line.denominator or 0
+        line.actual = line.numerator / line.denominator if line.denominator else None
+    return [response, tries, decision]
+
+
+def _count(line: Line, met: bool) -> None:
+    line.denominator = (line.denominator or 0) + 1
+    line.numerator = (line.numerator or 0) + (1 if met else 0)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _response(line: Line, h: Handoff, as_of: datetime, hours: list[float]) -> None:
+    responded = (
+        h.first_response_at if h.first_response_at is not None and h.first_response_at <= as_of else None
+    )
+    if responded is None:
+        # Nothing to answer when sales rejected the lead before the deadline without contacting it.
+        if (
+            h.sla_due_at is None
+            or h.sla_due_at > as_of
+            or (h.rejected_at is not None and h.rejected_at <= h.sla_due_at)
+        ):
+            return
+        _count(line, False)
+        line.breaches.append(
+            {
+                "handoff_id": h.id,
+                "lead_id": h.lead_id,
+                "owner_id": h.owner_id,
+                "due_at": _iso(h.sla_due_at),
+                "first_response_at": None,
+            }
+        )
+        return
+    if h.response_business_hours is not None:
+        hours.append(h.response_business_hours)
+    met = h.sla_due_at is None or responded <= h.sla_due_at
+    _count(line, met)
+    if not met:
+        line.breaches.append(
+            {
+                "handoff_id": h.id,
+                "lead_id": h.lead_id,
+                "owner_id": h.owner_id,
+                "due_at": _iso(h.sla_due_at),
+                "first_response_at": _iso(responded),
+            }
+        )
+
+
+def _attempts(line: Line, h: Handoff, count: int, as_of: datetime) -> None:
+    required = h.attempts_required or 0
+    if h.status == "rejected" or required == 0:
+        return
+    if count >= required:
+        _count(line, True)
+    elif h.attempts_due_at is not None and h.attempts_due_at <= as_of:
+        _count(line, False)
+        line.breaches.append(
+            {
+                "handoff_id": h.id,
+                "lead_id": h.lead_id,
+                "owner_id": h.owner_id,
+                "attempts": count,
+                "required": required,
+                "due_at": _iso(h.attempts_due_at),
+            }
+        )
+
+
+def _decision(line: Line, h: Handoff, as_of: datetime) -> None:
+    decided = min((t for t in (h.accepted_at, h.rejected_at) if t is not None and t <= as_of), default=None)
+    if decided is None and (h.accept_due_at is None or h.accept_due_at > as_of):
+        return
+    met = decided is not None and (h.accept_due_at is None or decided <= h.accept_due_at)
+    _count(line, met)
+    if not met:
+        line.breaches.append(
+            {
+                "handoff_id": h.id,
+                "lead_id": h.lead_id,
+                "owner_id": h.owner_id,
+                "due_at": _iso(h.accept_due_at),
+                "decided_at": _iso(decided),
+            }
+        )

@@ -1,0 +1,500 @@
+"""Hand-offs: an MQL routed to a sales owner under an SLA clock, and sales' answer to it.
+
+Every function is one action in the caller's transaction: it flushes, writes its audit row
+(and outbox messages), and leaves the commit to the unit of work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from closedloop.accounts.models import Account
+from closedloop.audit import service as audit_service
+from closedloop.audit.service import snapshot
+from closedloop.clock import Clock, system_clock
+from closedloop.errors import InvalidTransition, NotFound, ValidationFailed
+from closedloop.handoffs import quality, routing, sla
+from closedloop.handoffs.models import REJECTION_REASONS, DataQualityHold, Handoff
+from closedloop.i18n import translate
+from closedloop.leads import service as lead_service
+from closedloop.leads.lifecycle import Stage
+from closedloop.leads.models import Lead
+from closedloop.outbox import service as outbox
+from closedloop.outbox.models import OutboxMessage
+from closedloop.policies.service import payload_in_force
+from closedloop.users.actor import Actor
+from closedloop.users.models import Team, User
+from closedloop.workspace.calendar import business_hours_between, calendar_for_team
+
+# Rejections that say the lead was never a fit: disqualified. The others go back to nurture.
+DISQUALIFYING_REASONS = frozenset({"wrong_fit", "duplicate", "student_or_job_seeker", "competitor", "spam"})
+LIVE_STATUSES = ("open", "accepted")
+REENTRY_STAGES = (Stage.LEAD.value, Stage.RECYCLED.value, Stage.LOST.value)
+
+
+def get_handoff(session: Session, handoff_id: int) -> Handoff:
+    """The hand-off with this id, or NotFound."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise NotFound(translate("handoff.error.not_found", id=handoff_id))
+    return handoff
+
+
+def promote_to_mql(
+    *,
+    session: Session,
+    lead: Lead,
+    trigger: str,
+    actor: Actor,
+    clock: Clock = system_clock,
+    scoring_version_id: int | None = None,
+) -> Handoff | DataQualityHold:
+    """Make the lead an MQL and hand it off, unless the data-quality gate holds it back."""
+    if lead.stage not in REENTRY_STAGES:
+        raise InvalidTransition(translate("handoff.error.not_promotable", stage=lead.stage))
+    now = clock()
+    gate_payload, gate_version_id = payload_in_force(session, "quality_gate", now, quality.DEFAULT_GATE)
+    problems = quality.check(quality.parse_gate(gate_payload), lead, quality.likely_duplicates(session, lead))
+    if problems:
+        entry = quality.hold(
+            session, lead=lead, problems=problems, trigger=trigger, at=now, policy_version_id=gate_version_id
+        )
+        session.flush()
+        audit_service.record(
+            session,
+            actor=actor,
+            action="lead.held_for_data",
+            entity_type="lead",
+            entity_id=lead.id,
+            after={"reasons": entry.reasons, "trigger": trigger},
+            clock=clock,
+        )
+        return entry
+    existing = quality.open_hold(session, lead.id)
+    if existing is not None:
+        existing.released_at = now
+        existing.checked_at = now
+    lead_service.change_stage(
+        session=session,
+        lead=lead,
+        to_stage=Stage.MQL,
+        actor=actor,
+        source="rule",
+        reason=trigger,
+        policy_version_id=scoring_version_id,
+        clock=clock,
+    )
+    return hand_off(session=session, lead=lead, actor=actor, clock=clock)
+
+
+def hand_off(*, session: Session, lead: Lead, actor: Actor, clock: Clock = system_clock) -> Handoff:
+    """Route an MQL to a sales owner under the routing policy and start its SLA clock."""
+    now = clock()
+    routing_payload, routing_version_id = payload_in_force(session, "routing", now, routing.DEFAULT_ROUTING)
+    sla_payload, sla_version_id = payload_in_force(session, "sla", now, sla.DEFAULT_SLA)
+    decision = _decide(session, routing.parse_routing(routing_payload), lead)
+    calendar, _ = calendar_for_team(session, decision.team_id)
+    due = sla.deadlines(sla.parse_sla(sla_payload), calendar, now)
+    handoff = Handoff(
+        lead_id=lead.id,
+        owner_id=decision.owner_id,
+        team_id=decision.team_id,
+        assigned_at=now,
+        recorded_at=now,
+        status="open",
+        sla_due_at=due.response_due_at,
+        accept_due_at=due.accept_due_at,
+        attempts_due_at=due.attempts_due_at,
+        attempts_required=sla.parse_sla(sla_payload).attempts,
+        sla_policy_version_id=sla_version_id,
+        routing_policy_version_id=routing_version_id,
+    )
+    session.add(handoff)
+    lead.owner_id = decision.owner_id if decision.owner_id is not None else lead.owner_id
+    lead.team_id = decision.team_id if decision.team_id is not None else lead.team_id
+    session.flush()
+    outbox.enqueue(
+        session,
+        topic="handoff.assigned",
+        idempotency_key=f"handoff.assigned:{handoff.id}",
+        clock=clock,
+        payload={
+            "handoff_id": handoff.id,
+            "lead_id": lead.id,
+            "owner_id": handoff.owner_id,
+            "team_id": handoff.team_id,
+            "sla_due_at": handoff.sla_due_at,
+            "routed_by": decision.why,
+        },
+    )
+    audit_service.record(
+        session,
+        actor=actor,
+        action="handoff.created",
+        entity_type="handoff",
+        entity_id=handoff.id,
+        after={**snapshot(handoff), "routed_by": decision.why},
+        clock=clock,
+    )
+    return handoff
+
+
+def _decide(session: Session, policy: routing.Routing, lead: Lead) -> routing.Decision:
+    """Gather the routing facts from the store and let the pure rules decide."""
+    facts = {key: getattr(lead, key) for key in routing.RULE_KEYS}
+    owner_id = (
+        session.scalar(select(Account.owner_id).where(Account.id == lead.account_id))
+        if lead.account_id
+        else None
+    )
+    team_name, _ = routing.team_for(policy, facts)
+    team = session.scalars(select(Team).where(Team.name == team_name)).first() if team_name else None
+    user_ids = [u for u in (owner_id,) if u is not None]
+    members = (
+        list(session.scalars(select(User).where(User.team_id == team.id, User.role == "sales")))
+        if team
+        else []
+    )
+    user_ids += [m.id for m in members]
+    loads = _loads(session, user_ids)
+    account_owner = None
+    if owner_id is not None:
+        user = session.get(User, owner_id)
+        if user is not None:
+            account_owner = _candidate(user, loads)
+    teams = {team.name: (team.id, [_candidate(m, loads) for m in members])} if team else {}
+    return routing.route(policy, facts, account_owner=account_owner, teams=teams)
+
+
+def _loads(session: Session, user_ids: list[int]) -> dict[int, tuple[int, datetime | None]]:
+    """Per owner: open (undecided) hand-offs now, and when they were last handed a lead."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Handoff.owner_id,
+            func.count().filter(Handoff.status == "open"),
+            func.max(Handoff.assigned_at),
+        )
+        .where(Handoff.owner_id.in_(user_ids))
+        .group_by(Handoff.owner_id)
+    ).all()
+    return {owner: (int(open_count), last) for owner, open_count, last in rows}
+
+
+def _candidate(user: User, loads: dict[int, tuple[int, datetime | None]]) -> routing.Candidate:
+    open_count, last = loads.get(user.id, (0, None))
+    return routing.Candidate(
+        user_id=user.id,
+        team_id=user.team_id,
+        active=user.is_active,
+        open_handoffs=open_count,
+        capacity=user.capacity,
+        last_assigned_at=last,
+    )
+
+
+def accept(*, session: Session, handoff_id: int, actor: Actor, clock: Clock = system_clock) -> Handoff:
+    """Sales accepts the hand-off: the lead becomes an SAL."""
+    handoff = _open(session, handoff_id)
+    lead = lead_service.get_lead(session=session, lead_id=handoff.lead_id)
+    now = clock()
+    lead_service.change_stage(session=session, lead=lead, to_stage=Stage.SAL, actor=actor, clock=clock)
+    handoff.status, handoff.accepted_at = "accepted", now
+    if handoff.owner_id is None and actor.user_id is not None:
+        handoff.owner_id = lead.owner_id = actor.user_id
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        action="handoff.accepted",
+        entity_type="handoff",
+        entity_id=handoff.id,
+        before={"status": "open"},
+        after={"status": "accepted", "accepted_at": now},
+        clock=clock,
+    )
+    return handoff
+
+
+def reject(
+    *,
+    session: Session,
+    handoff_id: int,
+    reason: str,
+    actor: Actor,
+    text: str | None = None,
+    to_stage: str | None = None,
+    clock: Clock = system_clock,
+) -> Handoff:
+    """Sales rejects the hand-off with a reason code: back to nurture, or disqualified."""
+    if reason not in REJECTION_REASONS:
+        raise ValidationFailed(
+            translate("handoff.error.reason", reason=reason, reasons=", ".join(REJECTION_REASONS)),
+            detail={"field": "reason"},
+        )
+    if reason == "other" and not (text and text.strip()):
+        raise ValidationFailed(translate("handoff.error.other_text"), detail={"field": "text"})
+    target = to_stage or (
+        Stage.DISQUALIFIED.value if reason in DISQUALIFYING_REASONS else Stage.RECYCLED.value
+    )
+    if target not in (Stage.RECYCLED.value, Stage.DISQUALIFIED.value):
+        raise ValidationFailed(
+            translate("handoff.error.reject_stage", stage=target), detail={"field": "to_stage"}
+        )
+    handoff = _open(session, handoff_id)
+    lead = lead_service.get_lead(session=session, lead_id=handoff.lead_id)
+    now = clock()
+    lead_service.change_stage(
+        session=session, lead=lead, to_stage=target, actor=actor, reason=reason, reason_text=text, clock=clock
+    )
+    if reason == "spam":
+        lead.is_spam = True
+    handoff.status, handoff.rejected_at = "rejected", now
+    handoff.rejection_reason, handoff.rejection_text = reason, text
+    session.flush()
+    outbox.enqueue(
+        session,
+        topic="handoff.rejected",
+        idempotency_key=f"handoff.rejected:{handoff.id}",
+        clock=clock,
+        payload={"handoff_id": handoff.id, "lead_id": lead.id, "reason": reason, "to_stage": target},
+    )
+    audit_service.record(
+        session,
+        actor=actor,
+        action="handoff.rejected",
+        entity_type="handoff",
+        entity_id=handoff.id,
+        before={"status": "open"},
+        after={"status": "rejected", "reason": reason, "text": text, "lead_stage": target},
+        clock=clock,
+    )
+    return handoff
+
+
+def qualify(*, session: Session, handoff_id: int, actor: Actor, clock: Clock = system_clock) -> Handoff:
+    """Sales confirms need, budget, authority and timing: the lead becomes an SQL."""
+    handoff = get_handoff(session, handoff_id)
+    if handoff.status not in LIVE_STATUSES:
+        raise InvalidTransition(translate("handoff.error.closed", id=handoff.id, status=handoff.status))
+    lead = lead_service.get_lead(session=session, lead_id=handoff.lead_id)
+    now = clock()
+    before = {"status": handoff.status}
+    lead_service.change_stage(session=session, lead=lead, to_stage=Stage.SQL, actor=actor, clock=clock)
+    if handoff.status == "open":  # qualifying straight from an MQL accepts it at the same moment
+        handoff.status, handoff.accepted_at = "accepted", now
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        action="handoff.qualified",
+        entity_type="handoff",
+        entity_id=handoff.id,
+        before=before,
+        after={"status": handoff.status, "lead_stage": Stage.SQL.value},
+        clock=clock,
+    )
+    return handoff
+
+
+def recycle(
+    *,
+    session: Session,
+    lead_id: int,
+    reason: str,
+    actor: Actor,
+    text: str | None = None,
+    clock: Clock = system_clock,
+) -> Lead:
+    """Send a stalled lead back to nurture with a reason; its live hand-off closes."""
+    lead = lead_service.get_lead(session=session, lead_id=lead_id)
+    lead_service.change_stage(
+        session=session,
+        lead=lead,
+        to_stage=Stage.RECYCLED,
+        actor=actor,
+        reason=reason,
+        reason_text=text,
+        clock=clock,
+    )
+    closed = []
+    for handoff in session.scalars(
+        select(Handoff).where(Handoff.lead_id == lead.id, Handoff.status.in_(LIVE_STATUSES))
+    ):
+        handoff.status = "closed"
+        closed.append(handoff.id)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        action="lead.recycled",
+        entity_type="lead",
+        entity_id=lead.id,
+        after={"reason": reason, "closed_handoffs": closed},
+        clock=clock,
+    )
+    return lead
+
+
+def reenter(
+    *, session: Session, lead_id: int, actor: Actor, trigger: str = "reentry", clock: Clock = system_clock
+) -> Handoff | DataQualityHold:
+    """A recycled or lost lead comes back as an MQL (through the gate) and is handed off again."""
+    lead = lead_service.get_lead(session=session, lead_id=lead_id)
+    if lead.stage not in (Stage.RECYCLED.value, Stage.LOST.value):
+        raise InvalidTransition(translate("handoff.error.not_reentry", stage=lead.stage))
+    return promote_to_mql(session=session, lead=lead, trigger=trigger, actor=actor, clock=clock)
+
+
+def recheck_holds(*, session: Session, actor: Actor, clock: Clock = system_clock) -> list[int]:
+    """Re-run the gate for every lead in the needs-data list; returns the leads handed off."""
+    released = []
+    for entry in quality.needs_data(session, limit=10_000):
+        lead = session.get(Lead, entry.lead_id)
+        if lead is None or lead.stage not in REENTRY_STAGES:
+            entry.released_at = clock()
+            continue
+        if isinstance(
+            promote_to_mql(session=session, lead=lead, trigger=entry.trigger, actor=actor, clock=clock),
+            Handoff,
+        ):
+            released.append(lead.id)
+    session.flush()
+    return released
+
+
+def _open(session: Session, handoff_id: int) -> Handoff:
+    handoff = get_handoff(session, handoff_id)
+    if handoff.status != "open":
+        raise InvalidTransition(translate("handoff.error.closed", id=handoff.id, status=handoff.status))
+    return handoff
+
+
+def record_response(
+    session: Session, *, lead_id: int, recorded_at: datetime, clock: Clock = system_clock
+) -> None:
+    """A sales activity was logged: it is the first response of any live hand-off still waiting for one."""
+    waiting = session.scalars(
+        select(Handoff).where(
+            Handoff.lead_id == lead_id,
+            Handoff.status.in_(LIVE_STATUSES),
+            Handoff.first_response_at.is_(None),
+            Handoff.assigned_at <= recorded_at,
+        )
+    )
+    for handoff in waiting:
+        calendar, _ = calendar_for_team(session, handoff.team_id)
+        handoff.first_response_at = recorded_at
+        handoff.response_business_hours = round(
+            business_hours_between(calendar, handoff.assigned_at, recorded_at), 6
+        )
+        handoff.sla_met = handoff.sla_due_at is None or recorded_at <= handoff.sla_due_at
+        if not handoff.sla_met and handoff.breached_at is None:
+            _breach(session, handoff, "first_response", clock)
+
+
+def _breach(session: Session, handoff: Handoff, kind: str, clock: Clock) -> bool:
+    """Mark a breach and escalate it to the team manager through the outbox; False if already escalated."""
+    key = f"sla.breached:{kind}:{handoff.id}"
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None:
+        return False
+    if kind == "first_response":
+        handoff.breached_at = handoff.sla_due_at
+        handoff.sla_met = False
+    team_id = handoff.team_id
+    if team_id is None and handoff.owner_id is not None:
+        team_id = session.scalar(select(User.team_id).where(User.id == handoff.owner_id))
+    # A team's managers are its active users with the manager role.
+    managers = (
+        list(
+            session.scalars(
+                select(User.id)
+                .where(User.team_id == team_id, User.role == "manager", User.is_active.is_(True))
+                .order_by(User.id)
+            )
+        )
+        if team_id
+        else []
+    )
+    due = handoff.sla_due_at if kind == "first_response" else handoff.accept_due_at
+    outbox.enqueue(
+        session,
+        topic="sla.breached",
+        idempotency_key=key,
+        clock=clock,
+        payload={
+            "handoff_id": handoff.id,
+            "lead_id": handoff.lead_id,
+            "owner_id": handoff.owner_id,
+            "team_id": team_id,
+            "manager_ids": managers,
+            "kind": kind,
+            "due_at": due,
+        },
+    )
+    return True
+
+
+def detect_breaches(
+    session: Session, clock: Clock = system_clock, *, actor: Actor | None = None
+) -> list[int]:
+    """The worker's job: mark hand-offs past their deadlines and escalate each once; returns their ids."""
+    from closedloop.users.actor import system_actor
+
+    now = clock()
+    late_response = list(
+        session.scalars(
+            select(Handoff)
+            .where(
+                Handoff.status.in_(LIVE_STATUSES),
+                Handoff.first_response_at.is_(None),
+                Handoff.breached_at.is_(None),
+                Handoff.sla_due_at <= now,
+            )
+            .order_by(Handoff.id)
+        )
+    )
+    for handoff in late_response:
+        _breach(session, handoff, "first_response", clock)
+    undecided = [
+        handoff
+        for handoff in session.scalars(
+            select(Handoff).where(Handoff.status == "open", Handoff.accept_due_at <= now).order_by(Handoff.id)
+        )
+        if _breach(session, handoff, "acceptance", clock)
+    ]
+    session.flush()
+    breached = sorted({h.id for h in late_response} | {h.id for h in undecided})
+    if breached:
+        audit_service.record(
+            session,
+            actor=actor or system_actor("worker"),
+            action="sla.breaches_detected",
+            entity_type="handoff",
+            after={"first_response": [h.id for h in late_response], "acceptance": [h.id for h in undecided]},
+            clock=clock,
+        )
+    return breached
+
+
+def list_handoffs(
+    session: Session,
+    *,
+    status: str | None = None,
+    team_id: int | None = None,
+    owner_id: int | None = None,
+    limit: int = 200,
+) -> list[Handoff]:
+    """Hand-offs, newest first, filtered by status, team or owner."""
+    query = select(Handoff).order_by(Handoff.assigned_at.desc(), Handoff.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Handoff.status == status)
+    if team_id is not None:
+        query = query.where(Handoff.team_id == team_id)
+    if owner_id is not None:
+        query = query.where(Handoff.owner_id == owner_id)
+    return list(session.scalars(query))
