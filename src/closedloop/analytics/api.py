@@ -176,13 +176,14 @@ def _shape(m: Metric, row: dict[str, Any], sl: Slice) -> dict[str, Any] | None:
     if m.kind == "count":
         d = int(row["d"])
         return None if d == 0 else {**base, "value": d, "numerator": None, "denominator": None}
-    count = int(row["cnt"])
+    count = int(row["cnt"] or 0)
     if m.kind == "cost_per":
         spent, leads = _money(row["sx"], sl), int(row["ld"] or 0)
         if spent is None and leads == 0:
             return None
-        value = _money(spent / leads, sl) if leads and spent is not None else None
-        return {**base, "value": value, "numerator": spent or 0.0, "denominator": leads}
+        spent = spent or 0.0  # no spend recorded for the group: it cost nothing
+        value = _money(spent / leads, sl) if leads else None
+        return {**base, "value": value, "numerator": spent, "denominator": leads}
     if count == 0:
         return None
     if m.kind == "stats":

@@ -151,3 +151,41 @@ def data(store: Any) -> Iterator[Data]:
 
 def commit(data: Data) -> None:
     data.session.commit()
+
+
+PERIOD = {"date_from": "2026-01-01", "date_to": "2026-06-30", "as_of": "2026-06-30"}
+
+
+@pytest.fixture
+def scenario(data: Data) -> dict[str, int]:
+    """The hand-built scorecard scenario; expected numbers are worked out in the tests' comments."""
+    north = data.team("North")
+    u1 = data.user("ae1@example.com", north)
+    ids: dict[str, int] = {"north": north, "u1": u1}
+    ids["A"] = data.lead(
+        "2026-01-05 00:00",
+        [("lead", "2026-01-05 00:00"), ("mql", "2026-01-10 00:00"), ("sql", "2026-01-20 00:00"),
+         ("opportunity", "2026-02-01 00:00"), ("customer", "2026-03-01 00:00")],
+        first_channel="Email", owner_id=u1, team_id=north, region="North",
+    )  # fmt: skip
+    # B skips mql and sal: the waterfall counts them, implied.
+    ids["B"] = data.lead(
+        "2026-01-06 00:00", [("lead", "2026-01-06 00:00"), ("sql", "2026-01-08 00:00")], first_channel="Email"
+    )
+    ids["C"] = data.lead(
+        "2026-02-01 00:00",
+        [("lead", "2026-02-01 00:00"), ("mql", "2026-02-02 00:00"), ("sql", "2026-06-10 00:00")],
+        first_channel="Ads",
+    )
+    ids["D"] = data.lead("2026-01-10 00:00", [("lead", "2026-01-10 00:00")], first_channel="Ads")
+    ids["E"] = data.lead("2026-05-01 00:00", [("lead", "2026-05-01 00:00")], first_channel="Ads")  # immature
+    ids["F"] = data.lead("2026-01-15 00:00", [("lead", "2026-01-15 00:00")], first_channel="Email")
+    mql = data.event(ids["F"], "mql", "2026-01-16 00:00")
+    data.event(ids["F"], "lead", "2026-01-17 00:00", voids=mql)  # the MQL was a mistake
+    ids["G"] = data.lead(
+        "2026-03-01 00:00",
+        [("lead", "2026-03-01 00:00"), ("mql", "2026-03-02 00:00"), ("sql", "2026-03-05 12:00")],
+        first_channel="Events",
+    )
+    data.session.commit()
+    return ids
