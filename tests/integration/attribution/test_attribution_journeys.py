@@ -1,4 +1,4 @@
-"""Journeys built from the store inside DuckDB, on SQLite and PostgreSQL, checked against hand-worked credits."""
+"""Journeys built from the store inside DuckDB (SQLite and PostgreSQL), against hand-worked credits."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def day(n: float) -> datetime:
 
 @pytest.fixture
 def seeded(store):
-    """Lead A converts with four touches (one anonymous), B's MQL is voided, C and a lead-less deal have no touch."""
+    """A converts after four touches (one anonymous); B's MQL is voided; C and a lead-less deal: none."""
     with store.session_factory.begin() as s:
         s.add_all(
             [
@@ -43,10 +43,20 @@ def seeded(store):
         s.flush()
         s.add_all(
             [
-                Touchpoint(visitor_id=visitor.id, occurred_at=day(-3), type="page_view", channel="Organic Search"),
+                Touchpoint(
+                    visitor_id=visitor.id, occurred_at=day(-3), type="page_view", channel="Organic Search"
+                ),
                 Touchpoint(lead_id=a.id, occurred_at=day(-400), type="ad_click", channel="Display"),
-                Touchpoint(lead_id=a.id, occurred_at=day(0), type="email_click", channel="Email", campaign_id=news.id),
-                Touchpoint(lead_id=a.id, occurred_at=day(5), type="ad_click", channel="Paid Search", utm_source="google"),
+                Touchpoint(
+                    lead_id=a.id, occurred_at=day(0), type="email_click", channel="Email", campaign_id=news.id
+                ),
+                Touchpoint(
+                    lead_id=a.id,
+                    occurred_at=day(5),
+                    type="ad_click",
+                    channel="Paid Search",
+                    utm_source="google",
+                ),
                 Touchpoint(lead_id=a.id, occurred_at=day(20), type="page_view", channel="Direct"),
                 Touchpoint(lead_id=a.id, occurred_at=day(40), type="page_view", channel="Referral"),
                 Touchpoint(lead_id=b.id, occurred_at=day(2), type="ad_click", channel="Paid Search"),
@@ -67,15 +77,47 @@ def seeded(store):
         mql_b = LifecycleEvent(lead_id=b.id, to_stage="mql", occurred_at=day(3))
         s.add(mql_b)
         s.flush()
-        s.add(LifecycleEvent(lead_id=b.id, to_stage="lead", occurred_at=day(4), voids_id=mql_b.id, source="correction"))
+        s.add(
+            LifecycleEvent(
+                lead_id=b.id, to_stage="lead", occurred_at=day(4), voids_id=mql_b.id, source="correction"
+            )
+        )
         s.add_all(
             [
-                Deal(lead_id=a.id, name="A", stage="won", status="won", amount_minor=100000, currency="USD",
-                     closed_at=day(30)),
-                Deal(lead_id=c.id, name="C", stage="won", status="won", amount_minor=50000, currency="TWD",
-                     closed_at=day(15)),
-                Deal(name="no lead", stage="won", status="won", amount_minor=20000, currency="TWD", closed_at=day(16)),
-                Deal(lead_id=b.id, name="B open", stage="proposal", status="open", amount_minor=999, currency="TWD"),
+                Deal(
+                    lead_id=a.id,
+                    name="A",
+                    stage="won",
+                    status="won",
+                    amount_minor=100000,
+                    currency="USD",
+                    closed_at=day(30),
+                ),
+                Deal(
+                    lead_id=c.id,
+                    name="C",
+                    stage="won",
+                    status="won",
+                    amount_minor=50000,
+                    currency="TWD",
+                    closed_at=day(15),
+                ),
+                Deal(
+                    name="no lead",
+                    stage="won",
+                    status="won",
+                    amount_minor=20000,
+                    currency="TWD",
+                    closed_at=day(16),
+                ),
+                Deal(
+                    lead_id=b.id,
+                    name="B open",
+                    stage="proposal",
+                    status="open",
+                    amount_minor=999,
+                    currency="TWD",
+                ),
             ]
         )
     yield store
@@ -100,13 +142,19 @@ def test_won_first_and_last_touch(seeded):
 def test_won_w_shaped_and_time_decay(seeded):
     journeys = build_journeys(seeded.url, conversion="won")
     w = attribute(journeys, "w_shaped").as_dict()
-    # first touch Organic (-3), lead-creation touch Email (0 <= day 1), opportunity touch Paid Search (5 <= day 10)
+    # first touch Organic (-3), lead-creation touch Email (0 <= day 1),
+    # opportunity-creation touch Paid Search (5 <= day 10), the rest Direct
     assert w["Organic Search"][1] == pytest.approx(0.3 * 32000)
     assert w["Email"][1] == pytest.approx(0.3 * 32000)
     assert w["Paid Search"][1] == pytest.approx(0.3 * 32000)
     assert w["Direct"][1] == pytest.approx(0.1 * 32000)
     td = attribute(journeys, "time_decay", half_life_days=7).as_dict()
-    raw = {"Organic Search": 2 ** (-33 / 7), "Email": 2 ** (-30 / 7), "Paid Search": 2 ** (-25 / 7), "Direct": 2 ** (-10 / 7)}
+    raw = {
+        "Organic Search": 2 ** (-33 / 7),
+        "Email": 2 ** (-30 / 7),
+        "Paid Search": 2 ** (-25 / 7),
+        "Direct": 2 ** (-10 / 7),
+    }
     total = sum(raw.values())
     for key, weight in raw.items():
         assert td[key][0] == pytest.approx(weight / total)
@@ -124,7 +172,9 @@ def test_mql_uses_waterfall_and_ignores_voided_events(seeded):
 
 
 def test_by_campaign_and_utm_source(seeded):
-    linear = attribute(build_journeys(seeded.url, conversion="opportunity", by="campaign"), "linear").as_dict()
+    linear = attribute(
+        build_journeys(seeded.url, conversion="opportunity", by="campaign"), "linear"
+    ).as_dict()
     # A's opportunity on day 10: Organic (-3), Email (0, Newsletter), Paid Search (5); C's has no touch
     assert linear["Newsletter"][0] == pytest.approx(1 / 3)
     assert linear["(not set)"][0] == pytest.approx(2 / 3)
@@ -135,6 +185,44 @@ def test_by_campaign_and_utm_source(seeded):
 
 def test_missing_exchange_rate_is_an_error(seeded):
     with seeded.session_factory.begin() as s:
-        s.add(Deal(name="yen", stage="won", status="won", amount_minor=1000, currency="JPY", closed_at=day(20)))
+        s.add(
+            Deal(name="yen", stage="won", status="won", amount_minor=1000, currency="JPY", closed_at=day(20))
+        )
     with pytest.raises(ValidationFailed, match="JPY"):
         build_journeys(seeded.url, conversion="won")
+
+
+def test_cli_on_the_store(seeded, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from closedloop.cli.main import cli
+    from closedloop.config import get_settings
+
+    monkeypatch.setenv("CLOSEDLOOP_DATABASE_URL", seeded.url)
+    get_settings.cache_clear()
+    try:
+        args = [
+            "attribution",
+            "--model",
+            "w_shaped",
+            "--conversion",
+            "won",
+            "--bootstrap",
+            "20",
+            "--format",
+            "json",
+        ]
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["conversion"] == "won"
+    assert doc["currency"] == "TWD"
+    assert doc["total_conversions"] == 3
+    assert doc["total_value"] == pytest.approx(32700)
+    credits = {c["key"]: c for c in doc["credits"]}
+    assert credits["Direct"]["value"] == pytest.approx(3200)
+    assert all(c["low"] <= c["conversions"] <= c["high"] for c in doc["credits"])
