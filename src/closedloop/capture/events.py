@@ -1,0 +1,198 @@
+"""Parsing public capture batches: every event checked field by field, errors naming index and field."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from closedloop.marketing.models import CLICK_ID_FIELDS
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+# Touch types a browser may report; form_submit comes only through /t/form, email_* from email tools.
+PUBLIC_TYPES = ("page_view", "ad_click", "event", "content_download", "chat", "webinar", "other")
+VISITOR_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+EVENT_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
+MAX_SHORT = 255
+MAX_URL = 2000
+# Clock skew we forgive (a client a little ahead), and the oldest queued event we accept.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+MAX_AGE = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem with one field of one event (index None: the batch itself)."""
+
+    index: int | None
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"index": self.index, "field": self.field, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class CaptureEvent:
+    """One valid event, normalised, ready to become a touchpoint."""
+
+    index: int
+    event_id: str
+    visitor_key: str
+    type: str
+    occurred_at: datetime
+    landing_page: str | None = None
+    referrer: str | None = None
+    values: dict[str, str | None] = field(default_factory=dict)  # utm_* and click ids
+
+
+@dataclass(slots=True)
+class ParsedBatch:
+    """The valid events of a batch and, for each rejected one, its raw payload and errors."""
+
+    events: list[CaptureEvent]
+    rejected: list[tuple[int, dict[str, Any], list[FieldError]]]
+
+
+class BatchError(ValueError):
+    """The batch as a whole is unusable (not an object, no events list, too many events)."""
+
+    def __init__(self, error: FieldError) -> None:
+        super().__init__(f"{error.field}: {error.reason}")
+        self.error = error
+
+
+def clean_url(value: str) -> str:
+    """An http(s) URL without its query string and fragment (landing pages group by path)."""
+    parts = urlsplit(value)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", "", ""))
+
+
+def url_params(value: str | None) -> dict[str, str]:
+    """The UTM and click-id parameters found in a URL's query string (first occurrence wins)."""
+    if not value:
+        return {}
+    found: dict[str, str] = {}
+    for key, val in parse_qsl(urlsplit(value).query, keep_blank_values=False):
+        name = key.strip().lower()
+        if name in UTM_FIELDS or name in CLICK_ID_FIELDS:
+            found.setdefault(name, val.strip()[:MAX_SHORT])
+    return found
+
+
+def parse_timestamp(value: Any, *, now: datetime) -> datetime:
+    """A client timestamp (ISO 8601 with zone, or epoch milliseconds) as aware UTC; ValueError if bad."""
+    if isinstance(value, bool):
+        raise ValueError("not a timestamp")
+    if isinstance(value, int | float):
+        if not 0 < value < 1e14:
+            raise ValueError("epoch milliseconds out of range")
+        moment = datetime.fromtimestamp(value / 1000, UTC)
+    elif isinstance(value, str) and 10 <= len(value) <= 40:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError("not an ISO 8601 timestamp") from exc
+        if moment.tzinfo is None:
+            raise ValueError("timestamp without a time zone")
+        moment = moment.astimezone(UTC)
+    else:
+        raise ValueError("not an ISO 8601 timestamp or epoch milliseconds")
+    if moment < now - MAX_AGE:
+        raise ValueError("older than 365 days")
+    # A client clock running ahead: the server's receive time is the better guess.
+    return now if moment > now + FUTURE_TOLERANCE else moment
+
+
+def _text(raw: dict[str, Any], name: str, limit: int, errors: list[FieldError], index: int) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.append(FieldError(index, name, "must be a string"))
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        errors.append(FieldError(index, name, f"longer than {limit} characters"))
+        return None
+    return value or None
+
+
+def _url(raw: dict[str, Any], name: str, errors: list[FieldError], index: int) -> str | None:
+    value = _text(raw, name, MAX_URL, errors, index)
+    if value is None:
+        return None
+    scheme = urlsplit(value).scheme.lower()
+    if scheme not in ("http", "https", "android-app") or not urlsplit(value).netloc:
+        errors.append(FieldError(index, name, "must be an absolute http(s) URL"))
+        return None
+    return value
+
+
+def parse_event(
+    raw: Any, *, index: int, visitor_key: str | None, now: datetime
+) -> CaptureEvent | list[FieldError]:
+    """One event of a batch: a CaptureEvent, or the list of its field errors."""
+    if not isinstance(raw, dict):
+        return [FieldError(index, "(event)", "must be a JSON object")]
+    errors: list[FieldError] = []
+    event_id = raw.get("id", raw.get("event_id"))
+    if not isinstance(event_id, str) or not EVENT_ID.match(event_id):
+        errors.append(FieldError(index, "id", "required: 1-64 printable characters without spaces"))
+    vid = raw.get("vid", raw.get("visitor_id", visitor_key))
+    if not isinstance(vid, str) or not VISITOR_ID.match(vid):
+        errors.append(FieldError(index, "vid", "required: 8-64 characters of A-Z a-z 0-9 _ . : -"))
+    kind = raw.get("type", "page_view")
+    if kind not in PUBLIC_TYPES:
+        errors.append(FieldError(index, "type", f"must be one of {', '.join(PUBLIC_TYPES)}"))
+    occurred_at = now
+    stamp = raw.get("ts", raw.get("occurred_at"))
+    if stamp is not None:
+        try:
+            occurred_at = parse_timestamp(stamp, now=now)
+        except ValueError as exc:
+            errors.append(FieldError(index, "ts", str(exc)))
+    page = _url(raw, "url", errors, index) or _url(raw, "landing_page", errors, index)
+    referrer = _url(raw, "ref", errors, index) or _url(raw, "referrer", errors, index)
+    values: dict[str, str | None] = dict(url_params(page))
+    for name in (*UTM_FIELDS, *CLICK_ID_FIELDS):
+        explicit = _text(raw, name, MAX_SHORT, errors, index)
+        if explicit is not None:
+            values[name] = explicit
+    if errors:
+        return errors
+    return CaptureEvent(
+        index=index,
+        event_id=str(event_id),
+        visitor_key=str(vid),
+        type=str(kind),
+        occurred_at=occurred_at,
+        landing_page=clean_url(page) if page else None,
+        referrer=clean_url(referrer) if referrer else None,
+        values=values,
+    )
+
+
+def parse_batch(body: Any, *, now: datetime, max_events: int) -> ParsedBatch:
+    """A batch `{"vid": ..., "events": [...]}`; BatchError if the batch as a whole is unusable."""
+    if not isinstance(body, dict):
+        raise BatchError(FieldError(None, "(body)", "must be a JSON object"))
+    raw_events = body.get("events")
+    if not isinstance(raw_events, list) or not raw_events:
+        raise BatchError(FieldError(None, "events", "required: a non-empty list"))
+    if len(raw_events) > max_events:
+        raise BatchError(FieldError(None, "events", f"at most {max_events} events per batch"))
+    batch_vid = body.get("vid") if isinstance(body.get("vid"), str) else None
+    parsed = ParsedBatch(events=[], rejected=[])
+    for index, raw in enumerate(raw_events):
+        result = parse_event(raw, index=index, visitor_key=batch_vid, now=now)
+        if isinstance(result, CaptureEvent):
+            parsed.events.append(result)
+        else:
+            payload = raw if isinstance(raw, dict) else {"value": raw}
+            if batch_vid and isinstance(raw, dict) and "vid" not in raw:
+                payload = {**raw, "vid": batch_vid}
+            parsed.rejected.append((index, payload, result))
+    return parsed

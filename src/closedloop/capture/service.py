@@ -1,0 +1,320 @@
+"""Capture writes: sites, touches from public events (retries counted once), stitching, quarantine."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from closedloop.audit import service as audit_service
+from closedloop.capture.events import CaptureEvent, FieldError
+from closedloop.clock import Clock, system_clock
+from closedloop.errors import ValidationFailed
+from closedloop.i18n import translate
+from closedloop.leads.models import Lead
+from closedloop.marketing import channels
+from closedloop.marketing.models import CLICK_ID_FIELDS, Campaign, Site, Touchpoint, Visitor
+from closedloop.marketing.service import normalise_campaign_name
+from closedloop.quarantine.models import QuarantinedRecord
+from closedloop.users.actor import system_actor
+
+TOUCH_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", *CLICK_ID_FIELDS)
+FIRST_TOUCH_COLUMNS = {
+    "first_channel": "channel",
+    "first_utm_source": "utm_source",
+    "first_utm_medium": "utm_medium",
+    "first_utm_campaign": "utm_campaign",
+    "first_utm_content": "utm_content",
+    "first_campaign_id": "campaign_id",
+    "first_landing_page": "landing_page",
+}
+CAPTURE_ACTOR = system_actor("capture")
+
+
+# ---------------------------------------------------------------- sites
+
+
+def normalise_origin(value: str) -> str:
+    """`scheme://host[:port]` of an http(s) URL, lower-case, default port dropped; ValidationFailed if bad."""
+    parts = urlsplit(value.strip())
+    host = (parts.hostname or "").lower()
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise ValidationFailed(translate("capture.error.bad_origin", origin=value))
+    port = parts.port
+    default = 443 if parts.scheme.lower() == "https" else 80
+    netloc = host if port in (None, default) else f"{host}:{port}"
+    return f"{parts.scheme.lower()}://{netloc}"
+
+
+def create_site(*, session: Session, name: str, origins: Sequence[str], clock: Clock = system_clock) -> Site:
+    """Register a website for capture with a fresh public key and its allowed origins; audited."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(translate("capture.error.site_name"))
+    allowed = sorted({normalise_origin(o) for o in origins})
+    if not allowed:
+        raise ValidationFailed(translate("capture.error.no_origin"))
+    site = Site(name=name, public_key="pk_" + secrets.token_urlsafe(24), origins=allowed, created_at=clock())
+    session.add(site)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=system_actor("cli"),
+        action="site.created",
+        entity_type="site",
+        entity_id=site.id,
+        after={"name": site.name, "origins": allowed},
+        clock=clock,
+    )
+    return site
+
+
+def list_sites(*, session: Session) -> list[Site]:
+    """Every registered site, oldest first."""
+    return list(session.scalars(select(Site).order_by(Site.id)))
+
+
+def site_by_key(*, session: Session, public_key: str) -> Site | None:
+    """The active site with this public key, if any."""
+    site = session.scalar(select(Site).where(Site.public_key == public_key))
+    return site if site is not None and site.is_active else None
+
+
+def origin_allowed(origins: Iterable[str], origin: str | None) -> bool:
+    """True when the request's Origin header is one of the site's allowed origins."""
+    if not origin:
+        return False
+    try:
+        wanted = normalise_origin(origin)
+    except ValidationFailed:
+        return False
+    return wanted in set(origins)
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One valid event of one site, on its way to the touchpoints table."""
+
+    site_id: int
+    event: CaptureEvent
+
+
+def _insert(session: Session, model: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def ensure_visitors(
+    *, session: Session, keys: dict[str, int], clock: Clock = system_clock
+) -> dict[str, Visitor]:
+    """Visitors by key (created when new, `keys` maps each key to its site); returns id and lead."""
+    if not keys:
+        return {}
+    now = clock()
+    rows = [{"visitor_key": k, "site_id": s, "first_seen_at": now} for k, s in keys.items()]
+    session.execute(_insert(session, Visitor).on_conflict_do_nothing(index_elements=["visitor_key"]), rows)
+    found = session.execute(
+        select(Visitor.id, Visitor.visitor_key, Visitor.lead_id).where(Visitor.visitor_key.in_(list(keys)))
+    ).all()
+    return {key: Visitor(id=vid, visitor_key=key, lead_id=lead_id) for vid, key, lead_id in found}
+
+
+def match_campaigns(*, session: Session, names: Iterable[str | None]) -> dict[str, int]:
+    """Campaign ids by normalised utm_campaign name (public input never creates a campaign)."""
+    wanted = {normalise_campaign_name(n) for n in names if n and n.strip()}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Campaign.id, Campaign.normalised_name).where(Campaign.normalised_name.in_(wanted))
+    ).all()
+    return {name: cid for cid, name in rows}
+
+
+def touch_row(
+    event: CaptureEvent, *, rules: list[dict[str, Any]], campaigns: dict[str, int]
+) -> dict[str, Any]:
+    """The touchpoint columns of one event: channel from the rules, campaign by utm_campaign name."""
+    values = {name: event.values.get(name) for name in TOUCH_FIELDS}
+    referrer = event.referrer
+    # A referrer on the site's own host is internal navigation, not a source.
+    if referrer and event.landing_page and urlsplit(referrer).netloc == urlsplit(event.landing_page).netloc:
+        referrer = None
+    touch = {**values, "referrer": referrer, "landing_page": event.landing_page}
+    campaign = values.get("utm_campaign")
+    return {
+        **touch,
+        "type": event.type,
+        "occurred_at": event.occurred_at,
+        "channel": channels.derive_channel(touch, rules),
+        "campaign_id": campaigns.get(normalise_campaign_name(campaign)) if campaign else None,
+    }
+
+
+def record_events(*, session: Session, items: Sequence[Incoming], clock: Clock = system_clock) -> list[bool]:
+    """Write the events as touchpoints; True for each one inserted, False for a repeat of a known event id.
+
+    An event id already stored for the site (or repeated earlier in `items`) is a retry: it is
+    counted once. Touches of a visitor already tied to a lead go to that lead, whose first touch
+    is updated if one of them is earlier.
+    """
+    if not items:
+        return []
+    now = clock()
+    version = channels.rules_in_force(session, at=now)
+    rules = channels.rules_of(version)
+    visitors = ensure_visitors(
+        session=session, keys={i.event.visitor_key: i.site_id for i in items}, clock=clock
+    )
+    campaigns = match_campaigns(session=session, names=(i.event.values.get("utm_campaign") for i in items))
+    seen: set[tuple[int, str]] = set()
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        key = (item.site_id, item.event.event_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        visitor = visitors[item.event.visitor_key]
+        row = touch_row(item.event, rules=rules, campaigns=campaigns)
+        row.update(
+            site_id=item.site_id,
+            event_id=item.event.event_id,
+            visitor_id=visitor.id,
+            lead_id=visitor.lead_id,
+            recorded_at=now,
+            channel_policy_version_id=version.id,
+        )
+        rows.append(row)
+    statement = (
+        _insert(session, Touchpoint)
+        .on_conflict_do_nothing(index_elements=["site_id", "event_id"])
+        .returning(Touchpoint.site_id, Touchpoint.event_id, Touchpoint.lead_id)
+    )
+    inserted = session.execute(statement, rows).all()
+    keys = {(site_id, event_id) for site_id, event_id, _ in inserted}
+    leads = {lead_id for _, _, lead_id in inserted if lead_id is not None}
+    for lead_id in sorted(leads):
+        lead = session.get(Lead, lead_id)
+        if lead is not None:
+            refresh_first_touch(session=session, lead=lead)
+    result: list[bool] = []
+    for item in items:
+        key = (item.site_id, item.event.event_id)
+        result.append(key in keys)
+        keys.discard(key)  # a second copy in the same call is a repeat
+    return result
+
+
+# ---------------------------------------------------------------- stitching
+
+
+def refresh_first_touch(*, session: Session, lead: Lead) -> bool:
+    """Set the lead's first-touch columns from its earliest touch (anonymous ones included) if earlier."""
+    session.flush()
+    earliest = session.scalar(
+        select(Touchpoint)
+        .where(Touchpoint.lead_id == lead.id)
+        .order_by(Touchpoint.occurred_at, Touchpoint.id)
+        .limit(1)
+    )
+    if earliest is None:
+        return False
+    if lead.first_touch_at is not None and lead.first_touch_at <= earliest.occurred_at:
+        return False
+    lead.first_touch_at = earliest.occurred_at
+    for column, source in FIRST_TOUCH_COLUMNS.items():
+        setattr(lead, column, getattr(earliest, source))
+    return True
+
+
+def stitch_visitor(*, session: Session, visitor: Visitor, lead: Lead, clock: Clock = system_clock) -> int:
+    """Tie the visitor and its anonymous touches to the lead; returns how many touches were stitched."""
+    if visitor.lead_id != lead.id:
+        visitor.lead_id = lead.id
+        visitor.identified_at = clock()
+    session.flush()
+    stitched = session.execute(
+        update(Touchpoint)
+        .where(Touchpoint.visitor_id == visitor.id, Touchpoint.lead_id.is_(None))
+        .values(lead_id=lead.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    refresh_first_touch(session=session, lead=lead)
+    return int(stitched or 0)
+
+
+def visitor_for_key(*, session: Session, key: str, site_id: int, clock: Clock = system_clock) -> Visitor:
+    """The visitor row for a key, created when new."""
+    ensure_visitors(session=session, keys={key: site_id}, clock=clock)
+    visitor = session.scalar(select(Visitor).where(Visitor.visitor_key == key))
+    assert visitor is not None
+    return visitor
+
+
+# ---------------------------------------------------------------- quarantine
+
+
+def quarantine(
+    *,
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    errors: Sequence[FieldError],
+    reason: str,
+    clock: Clock = system_clock,
+) -> QuarantinedRecord:
+    """Keep one rejected capture input with its reason, to be fixed and replayed."""
+    record = QuarantinedRecord(
+        source="capture",
+        kind=kind,
+        payload=payload,
+        errors=[e.as_dict() for e in errors],
+        reason=reason[:2000],
+        created_at=clock(),
+    )
+    session.add(record)
+    return record
+
+
+def describe(errors: Sequence[FieldError]) -> str:
+    """A one-line reason naming each event index and field."""
+    parts = []
+    for e in errors:
+        where = f"event {e.index}: " if e.index is not None else ""
+        parts.append(f"{where}{e.field}: {e.reason}")
+    return "; ".join(parts)
+
+
+def quarantine_rejected(
+    *,
+    session: Session,
+    site_id: int | None,
+    rejected: Sequence[tuple[int, dict[str, Any], list[FieldError]]],
+    received_at: datetime,
+    clock: Clock = system_clock,
+) -> int:
+    """Quarantine each rejected event of a batch with its field errors; returns how many."""
+    for index, payload, errors in rejected:
+        quarantine(
+            session=session,
+            kind="event",
+            payload={
+                "site_id": site_id,
+                "index": index,
+                "received_at": received_at.isoformat(),
+                "event": payload,
+            },
+            errors=errors,
+            reason=describe(errors),
+            clock=clock,
+        )
+    return len(rejected)

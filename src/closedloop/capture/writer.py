@@ -1,0 +1,105 @@
+"""Group commit: events from concurrent requests written in one transaction by one writer thread.
+
+A request's events are handed to the writer and the request waits for the commit, so a 2xx
+still means "committed" (SPEC section 8); many small requests share one commit, which keeps
+SQLite's single writer busy on rows, not on transaction overhead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from closedloop.capture import service
+from closedloop.capture.events import CaptureEvent, FieldError
+from closedloop.clock import Clock, system_clock
+from closedloop.db import unit_of_work
+
+log = logging.getLogger(__name__)
+MAX_GROUP_EVENTS = 5000
+
+
+@dataclass(slots=True)
+class Job:
+    """One request's share of a group: its valid events and its rejected ones (to quarantine)."""
+
+    site_id: int | None
+    events: Sequence[CaptureEvent]
+    rejected: Sequence[tuple[int, dict[str, Any], list[FieldError]]] = ()
+    received_at: datetime | None = None
+    future: Future[list[bool]] = field(default_factory=Future)
+
+
+def write_jobs(session: Session, jobs: Sequence[Job], clock: Clock) -> list[list[bool]]:
+    """Write several jobs in the caller's transaction; per job, True for each event inserted."""
+    items = [service.Incoming(job.site_id, e) for job in jobs if job.site_id is not None for e in job.events]
+    flags = service.record_events(session=session, items=items, clock=clock)
+    results: list[list[bool]] = []
+    position = 0
+    for job in jobs:
+        if job.rejected:
+            service.quarantine_rejected(
+                session=session,
+                site_id=job.site_id,
+                rejected=job.rejected,
+                received_at=job.received_at or clock(),
+                clock=clock,
+            )
+        count = len(job.events) if job.site_id is not None else 0
+        results.append(flags[position : position + count])
+        position += count
+    return results
+
+
+class GroupWriter:
+    """A daemon thread draining a queue of jobs, committing each group before answering its requests."""
+
+    def __init__(self, factory: sessionmaker[Session], *, clock: Clock = system_clock) -> None:
+        self._factory = factory
+        self._clock = clock
+        self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True)
+        self._thread.start()
+
+    async def write(self, job: Job) -> list[bool]:
+        """Queue the job and wait until its group is committed."""
+        self._queue.put(job)
+        return await asyncio.wrap_future(job.future)
+
+    def _run(self) -> None:
+        while True:
+            group = [self._queue.get()]
+            size = len(group[0].events)
+            while size < MAX_GROUP_EVENTS:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                group.append(job)
+                size += len(job.events)
+            self._commit(group)
+
+    def _commit(self, group: list[Job]) -> None:
+        try:
+            with unit_of_work(self._factory) as session:
+                results = write_jobs(session, group, self._clock)
+        except Exception:
+            if len(group) == 1:
+                log.exception("capture write failed")
+                group[0].future.set_exception(RuntimeError("capture write failed"))
+                return
+            # One bad job must not fail its neighbours: retry each alone.
+            for job in group:
+                self._commit([job])
+            return
+        for job, result in zip(group, results, strict=True):
+            job.future.set_result(result)
