@@ -46,7 +46,10 @@ class _State:
     """Per-app capture state: settings, limits, the site cache and the group writer."""
 
     def __init__(self, request: Request) -> None:
-        self.settings: CaptureSettings = get_capture_settings()
+        # Tests and embedders may put their own CaptureSettings on app.state.capture_settings.
+        self.settings: CaptureSettings = (
+            getattr(request.app.state, "capture_settings", None) or get_capture_settings()
+        )
         s = self.settings
         self.limiter = RateLimiter(
             key_rate=s.key_rate, key_burst=s.key_burst, ip_rate=s.ip_rate, ip_burst=s.ip_burst
