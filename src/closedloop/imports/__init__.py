@@ -1,0 +1,1 @@
+"""File imports (SPEC section 7): readers, presets, validation and writers per kind."""

@@ -1,0 +1,253 @@
+"""Running one import job: read in chunks, validate at the edge, write all rows or none, audit once."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from closedloop.audit import service as audit_service
+from closedloop.clock import Clock, system_clock
+from closedloop.errors import ValidationFailed
+from closedloop.imports import parsing
+from closedloop.imports.context import ImportContext
+from closedloop.imports.presets import KINDS, ColumnMapping, known_columns, map_columns
+from closedloop.imports.readers import ROW_COLUMN, Table, file_sha256, open_table
+from closedloop.imports.report import ImportReport, RowError
+from closedloop.quarantine.models import ImportJob
+from closedloop.users.actor import Actor
+from closedloop.workspace.models import WorkspaceSettings
+
+CHUNK_ROWS = 50_000
+
+
+class Processor(Protocol):
+    """What each kind provides: prepare (file-level checks), process one chunk, finish."""
+
+    def prepare(self, ctx: ImportContext, table: Table) -> None: ...
+
+    def process(self, ctx: ImportContext, frame: Any) -> None: ...
+
+    def finish(self, ctx: ImportContext) -> None: ...
+
+
+def processor_for(kind: str) -> Processor:
+    """The processor of an import kind."""
+    from closedloop.imports import deals, money, people, touches
+
+    table: dict[str, Callable[[], Processor]] = {
+        "leads": people.LeadsProcessor,
+        "touchpoints": touches.TouchpointsProcessor,
+        "deals": deals.DealsProcessor,
+        "deal_stages": deals.DealStagesProcessor,
+        "revenue": deals.RevenueProcessor,
+        "spend": money.SpendProcessor,
+        "costs": money.CostsProcessor,
+        "rates": money.RatesProcessor,
+        "activities": people.ActivitiesProcessor,
+        "feedback": people.FeedbackProcessor,
+    }
+    if kind not in table:
+        raise ValidationFailed(
+            f"unknown import kind {kind!r}: one of {', '.join(KINDS)}", detail={"field": "kind"}
+        )
+    return table[kind]()
+
+
+def run_import(
+    *,
+    session: Session,
+    kind: str,
+    path: Path | str,
+    actor: Actor,
+    preset: str = "auto",
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    force: bool = False,
+    progress: bool = False,
+    chunk_rows: int = CHUNK_ROWS,
+    on_error: Callable[[RowError], None] | None = None,
+    clock: Clock = system_clock,
+) -> ImportReport:
+    """Import one file of `kind`. Flushes only; the caller's unit of work commits.
+
+    With any invalid row and no `skip_invalid`, nothing is written but a failed job record; a
+    dry run writes nothing. A file already imported (same SHA-256 and kind) changes nothing.
+    """
+    path = Path(path)
+    processor = processor_for(kind)
+    if not path.exists():
+        raise ValidationFailed(f"no such file: {path}", detail={"field": "file"})
+    sha = file_sha256(path)
+    report = ImportReport(kind, path.name, sha, dry_run=dry_run, skip_invalid=skip_invalid)
+    if (period_start is None) != (period_end is None):
+        raise ValidationFailed("give both --period-start and --period-end", detail={"field": "period"})
+    if period_start and period_end and period_end < period_start:
+        raise ValidationFailed("--period-end is before --period-start", detail={"field": "period_end"})
+    if not force and not dry_run:
+        prior = session.scalar(
+            select(ImportJob)
+            .where(ImportJob.file_sha256 == sha, ImportJob.kind == kind, ImportJob.status == "done")
+            .order_by(ImportJob.id.desc())
+            .limit(1)
+        )
+        if prior is not None:
+            report.status, report.job_id, report.preset = "unchanged", prior.id, prior.preset or "generic"
+            report.rows_total = report.unchanged = prior.rows_total - prior.rows_rejected
+            return report
+    table = open_table(path, known_columns=known_columns(kind))
+    mapping = map_columns(kind, preset, table.columns)
+    _describe(report, table, mapping)
+    settings = session.get(WorkspaceSettings, 1)
+    now = clock()
+    ctx = ImportContext(
+        session=session,
+        actor=actor,
+        clock=clock,
+        now=now,
+        tz=ZoneInfo(settings.reporting_time_zone if settings else "Asia/Taipei"),
+        currency=settings.reporting_currency if settings else "TWD",
+        tax_rate=Decimal(settings.default_tax_rate) if settings else Decimal("0.05"),
+        report=report,
+        mapping=mapping,
+        period=(period_start, period_end) if period_start and period_end else None,
+        on_error=on_error,
+    )
+    savepoint = session.begin_nested()
+    try:
+        job = ImportJob(
+            kind=kind,
+            filename=path.name,
+            file_sha256=sha,
+            preset=mapping.preset,
+            status="running",
+            by_user_id=actor.user_id,
+            started_at=now,
+        )
+        session.add(job)
+        session.flush()
+        ctx.job = job
+        processor.prepare(ctx, table)
+        _run_chunks(ctx, processor, table, chunk_rows, progress)
+        processor.finish(ctx)
+        session.flush()
+    except BaseException:
+        savepoint.rollback()
+        raise
+    report.rejected = len(report.rejected_rows)
+    if report.failed or dry_run:
+        savepoint.rollback()
+        report.status = "dry_run" if dry_run else "failed"
+        if report.failed and not dry_run:
+            _record_failed_job(ctx, path, sha)
+        return report
+    job.status = "done"
+    job.rows_total, job.rows_inserted, job.rows_updated = report.rows_total, report.inserted, report.updated
+    job.rows_unchanged, job.rows_rejected = report.unchanged, report.rejected
+    job.finished_at = clock()
+    report.status, report.job_id = "done", job.id
+    if report.inserted or report.updated or report.rejected:
+        audit_service.record(
+            session,
+            actor=actor,
+            action="import.completed",
+            entity_type="import_job",
+            entity_id=job.id,
+            after={
+                "kind": kind,
+                "file": path.name,
+                "sha256": sha,
+                "preset": mapping.preset,
+                "inserted": report.inserted,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+                "tables": report.changed,
+            },
+            clock=clock,
+        )
+    session.flush()
+    savepoint.commit()
+    return report
+
+
+def _describe(report: ImportReport, table: Table, mapping: ColumnMapping) -> None:
+    report.preset = mapping.preset
+    report.encoding = table.encoding or table.file_format
+    report.delimiter = table.delimiter
+    report.title_lines = table.title_lines
+    report.duplicate_columns = table.duplicate_columns
+    report.column_mapping = dict(mapping.mapped)
+    report.unknown_columns = list(mapping.custom)
+    for name, renamed in table.duplicate_columns.items():
+        report.warnings.append(f"duplicate column {name!r} renamed to {', '.join(renamed)}")
+
+
+def _run_chunks(
+    ctx: ImportContext, processor: Processor, table: Table, chunk_rows: int, progress: bool
+) -> None:
+    from tqdm import tqdm
+
+    bar = tqdm(
+        disable=None if progress else True,
+        unit=" rows",
+        file=sys.stderr,
+        desc=ctx.report.kind,
+        mininterval=0.5,
+    )
+    first_column = table.columns[:1]
+    try:
+        for frame in table.chunks(chunk_rows):
+            if len(frame) and first_column:
+                totals = _total_rows(frame, table.columns)
+                if totals.any():
+                    ctx.report.skipped_total_rows += int(totals.sum())
+                    frame = frame.loc[~totals]
+            ctx.report.rows_total += len(frame)
+            if len(frame):
+                processor.process(ctx, frame)
+            bar.update(len(frame))
+    finally:
+        bar.close()
+
+
+def _total_rows(frame: Any, columns: list[str]) -> Any:
+    """Rows whose first non-blank cell reads Total/Subtotal/總計... or a report footer."""
+    first = frame[columns[0]].astype(str)
+    for column in columns[1:3]:
+        first = first.where(first.str.strip() != "", frame[column].astype(str))
+    totals = first.str.match(parsing.TOTAL_RE, na=False) | first.str.match(parsing.FOOTER_RE, na=False)
+    return totals.to_numpy(dtype=bool)
+
+
+def _record_failed_job(ctx: ImportContext, path: Path, sha: str) -> None:
+    report = ctx.report
+    job = ImportJob(
+        kind=report.kind,
+        filename=path.name,
+        file_sha256=sha,
+        preset=report.preset,
+        status="failed",
+        rows_total=report.rows_total,
+        rows_rejected=report.rejected,
+        by_user_id=ctx.actor.user_id,
+        started_at=ctx.now,
+        finished_at=ctx.clock(),
+    )
+    ctx.session.add(job)
+    ctx.session.flush()
+    report.job_id = job.id
+
+
+def row_numbers(frame: Any) -> Any:
+    """The file row numbers of a chunk."""
+    return frame[ROW_COLUMN]
