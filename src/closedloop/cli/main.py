@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("closedloop.demo.cli", "demo", "Load realistic synthetic data into the store."),
     "serve": ("closedloop.cli.store", "serve", "Run the web app and API."),
     "worker": ("closedloop.outbox.cli", "worker", "Deliver the outbox and run schedules."),
+    "notify": ("closedloop.notifications.cli", "notify", "Notification channels and subscriptions."),
     "user": ("closedloop.users.cli", "user", "Manage users."),
     "apikey": ("closedloop.users.cli", "apikey", "Manage API keys."),
     "person": ("closedloop.users.person_cli", "person", "Personal-data export and erasure."),
