@@ -36,6 +36,7 @@ def site() -> None:
 )
 def create(name: str, origins: tuple[str, ...], base_url: str) -> None:
     """Register a site: prints its public site key, then the HTML snippet to paste."""
+    import closedloop.models  # noqa: F401  (every table, so foreign keys resolve)
     from closedloop.capture import service
     from closedloop.db import unit_of_work
 
@@ -53,6 +54,7 @@ def create(name: str, origins: tuple[str, ...], base_url: str) -> None:
 @FORMAT_OPTION
 def list_(output_format: str) -> None:
     """List registered sites with their keys and allowed origins."""
+    import closedloop.models  # noqa: F401
     from closedloop.capture import service
 
     with open_store()() as session:
