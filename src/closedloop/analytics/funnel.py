@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from closedloop.analytics import engine
@@ -77,7 +78,7 @@ def funnel(
         raise ValidationFailed(translate("analytics.error.bad_mode", mode=mode), detail={"field": "mode"})
     sql, params = funnel_sql(sl, stages, mode)
     result_rows = []
-    pairs = [*zip(stages, stages[1:], strict=False)]
+    pairs = list(pairwise(stages))
     if len(stages) > 2:
         pairs.append((stages[0], stages[-1]))
     for row in engine.rows(url, sql, params):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-PERIOD = {"date_from": "2026-01-01", "date_to": "2026-06-30", "as_of": "2026-06-30"}
-
 from closedloop.analytics import api
 from closedloop.analytics.stats import wilson
 from closedloop.errors import ValidationFailed
 
+PERIOD = {"date_from": "2026-01-01", "date_to": "2026-06-30", "as_of": "2026-06-30"}
 STAGES = ["lead", "mql", "sal", "sql", "opportunity", "customer"]
 
 

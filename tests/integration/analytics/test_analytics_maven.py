@@ -57,7 +57,7 @@ def load(session) -> pd.DataFrame:
             "name": r.opportunity_id,
             "stage": {"won": "won", "lost": "lost"}.get(status[r.deal_stage], "needs_analysis"),
             "status": status[r.deal_stage],
-            "amount_minor": int(round((0 if pd.isna(r.close_value) else r.close_value) * 100)),
+            "amount_minor": round((0 if pd.isna(r.close_value) else r.close_value) * 100),
             "currency": "TWD",
             "owner_id": ids["user"][r.sales_agent],
             "product_id": ids["product"][r.product],

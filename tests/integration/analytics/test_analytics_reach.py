@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-
 from closedloop.analytics import api, engine
 from closedloop.analytics import relations as rel
 from closedloop.leads.lifecycle import EventView, Stage, reaches

@@ -1,0 +1,72 @@
+"""`closedloop funnel` and `closedloop metrics` as a user runs them (JSON, CSV, table, errors)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from closedloop.cli.main import main
+from closedloop.config import get_settings
+
+PERIOD = ["--from", "2026-01-01", "--to", "2026-06-30", "--as-of", "2026-06-30"]
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    """Run `closedloop ...` through main() in this process (exit codes as the console script)."""
+
+    def invoke(store, *args: str) -> Ran:
+        monkeypatch.setenv("CLOSEDLOOP_DATABASE_URL", store.url)
+        get_settings.cache_clear()
+        capsys.readouterr()
+        code = 0
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return Ran(code, out.out, out.err)
+
+    yield invoke
+    get_settings.cache_clear()
+
+
+def test_funnel_and_metrics_commands(store, scenario, run) -> None:
+    p = run(store, "funnel", "--by", "channel", "--format", "json", *PERIOD)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["as_of"] == "2026-06-30T23:59:59.999999+08:00"
+    assert [r["group"] for r in d["rows"]] == [
+        {"channel": "Email"},
+        {"channel": "Ads"},
+        {"channel": "Events"},
+    ]
+    assert d["rows"][0]["counts"]["lead"] == 3 and d["rows"][1]["immature"] == 1
+
+    p = run(store, "metrics", "conversion", "velocity", "--from-stage", "mql", "--to-stage", "sql", "--format",
+            "csv", *PERIOD)  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == "\ufeffmetric,value,unit,currency,numerator,denominator,low,high,immature"
+    assert lines[1].startswith("conversion,0.75,ratio,,3,4,")
+    assert lines[2].startswith("velocity,10.0,days,")
+
+    p = run(store, "metrics", "win_rate", "--by", "owner", *PERIOD)
+    assert p.returncode == 0 and "as of 2026-06-30" in p.stdout
+
+
+def test_user_errors_exit_1(store, scenario, run) -> None:
+    p = run(store, "metrics", "happiness", "--format", "json")
+    assert p.returncode == 1 and "unknown metric" in p.stderr
+    p = run(store, "funnel", "--where", "channel")
+    assert p.returncode == 1 and p.stderr.startswith("error:")
+    assert run(store, "funnel", "--mode", "sideways").returncode == 2
