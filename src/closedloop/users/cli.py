@@ -71,7 +71,7 @@ def list_users(output_format: str) -> None:
     from closedloop.users.models import Team, User
 
     with unit_of_work(open_store()) as session:
-        teams = dict(session.execute(select(Team.id, Team.name)).tuples().all())
+        teams = dict(session.execute(select(Team.id, Team.name)).all())
         rows = [
             {
                 "id": u.id,

@@ -203,3 +203,51 @@ def world(store) -> Iterator[World]:
         world.client = client
         world.secret_key = secret_key
         yield world
+
+
+@dataclass
+class Bare:
+    """An empty workspace with one admin who can sign in, and a TestClient on the real app."""
+
+    client: TestClient
+    url: str
+    secret_key: str
+    admin_email: str = "root@corp.example"
+    admin_password: str = ADMIN_PASSWORD
+
+
+@pytest.fixture
+def bare(store) -> Iterator[Bare]:
+    """Only an admin with a password; for sign-in and output tests."""
+    secret_key = secrets.token_urlsafe(40)
+    with unit_of_work(store.session_factory) as session:
+        service.create_user(
+            session=session,
+            actor=system_actor("cli"),
+            email="root@corp.example",
+            role="admin",
+            password=ADMIN_PASSWORD,
+            name="Root",
+        )
+    app = create_app(Settings(database_url=store.url, secret_key=secret_key))
+    with TestClient(app) as client:
+        yield Bare(client=client, url=store.url, secret_key=secret_key)
+
+
+def sign_in(client: TestClient, email: str, password: str, next_: str = "/api/v1/session"):
+    """Post the sign-in form the way a browser does (login CSRF cookie + hidden field)."""
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token, "next": next_},
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture
+def login():
+    """The sign-in helper (conftest modules are not importable under importlib mode)."""
+    return sign_in
