@@ -25,9 +25,10 @@ MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 class _PinnedSMTP(smtplib.SMTP):
     """Connects to the checked address while EHLO, STARTTLS and certificates use the host name."""
 
-    def __init__(self, address: str, timeout: float, local_hostname: str) -> None:
-        self._pinned_address = address
-        super().__init__(timeout=timeout, local_hostname=local_hostname)
+    def __init__(self, target: urlsafety.Target, timeout: float, local_hostname: str) -> None:
+        self._pinned_address = target.address
+        # Given the host name, smtplib keeps it for STARTTLS (SNI, certificate check) and connects.
+        super().__init__(target.host, target.port, timeout=timeout, local_hostname=local_hostname)
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         return socket.create_connection((self._pinned_address, port), timeout)
@@ -107,8 +108,7 @@ def send(
         f"smtp://{config['host']}:{port}", allowed_prefixes=allowed_prefixes, resolver=resolver
     )
     message = build_message(notice, destination, envelope)
-    with _PinnedSMTP(target.address, timeout, str(config.get("helo") or "closedloop.localdomain")) as smtp:
-        smtp.connect(target.host, target.port)
+    with _PinnedSMTP(target, timeout, str(config.get("helo") or "closedloop.localdomain")) as smtp:
         if starttls:
             context = ssl.create_default_context(
                 cafile=str(config["tls_ca_file"]) if config.get("tls_ca_file") else None
