@@ -1,0 +1,1 @@
+"""Realistic, reproducible synthetic data for `closedloop demo`."""
