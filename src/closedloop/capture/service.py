@@ -116,17 +116,29 @@ def _insert(session: Session, model: Any) -> Any:
 
 def ensure_visitors(
     *, session: Session, keys: dict[str, int], clock: Clock = system_clock
-) -> dict[str, Visitor]:
-    """Visitors by key (created when new, `keys` maps each key to its site); returns id and lead."""
+) -> dict[str, Seen]:
+    """Visitors by key (created when new; `keys` maps each key to its site), with their lead if any."""
     if not keys:
         return {}
     now = clock()
     rows = [{"visitor_key": k, "site_id": s, "first_seen_at": now} for k, s in keys.items()]
-    session.execute(_insert(session, Visitor).on_conflict_do_nothing(index_elements=["visitor_key"]), rows)
-    found = session.execute(
-        select(Visitor.id, Visitor.visitor_key, Visitor.lead_id).where(Visitor.visitor_key.in_(list(keys)))
+    connection = session.connection()
+    connection.execute(
+        _insert(session, Visitor.__table__).on_conflict_do_nothing(index_elements=["visitor_key"]), rows
+    )
+    table = Visitor.__table__
+    found = connection.execute(
+        select(table.c.id, table.c.visitor_key, table.c.lead_id).where(table.c.visitor_key.in_(list(keys)))
     ).all()
-    return {key: Visitor(id=vid, visitor_key=key, lead_id=lead_id) for vid, key, lead_id in found}
+    return {key: Seen(vid, lead_id) for vid, key, lead_id in found}
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A visitor's row id and the lead it is tied to, if any."""
+
+    id: int
+    lead_id: int | None
 
 
 def match_campaigns(*, session: Session, names: Iterable[str | None]) -> dict[str, int]:
@@ -134,14 +146,35 @@ def match_campaigns(*, session: Session, names: Iterable[str | None]) -> dict[st
     wanted = {normalise_campaign_name(n) for n in names if n and n.strip()}
     if not wanted:
         return {}
-    rows = session.execute(
-        select(Campaign.id, Campaign.normalised_name).where(Campaign.normalised_name.in_(wanted))
-    ).all()
+    table = Campaign.__table__
+    rows = (
+        session.connection()
+        .execute(select(table.c.id, table.c.normalised_name).where(table.c.normalised_name.in_(wanted)))
+        .all()
+    )
     return {name: cid for cid, name in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The channel rules in force: the policy version id and its rule list."""
+
+    version_id: int
+    rules: list[dict[str, Any]]
+
+
+def rules_in_force(*, session: Session, at: datetime) -> Rules:
+    """The approved channel rules in force at `at` (marketing's versioned policy)."""
+    version = channels.rules_in_force(session, at=at)
+    return Rules(version.id, channels.rules_of(version))
+
+
 def touch_row(
-    event: CaptureEvent, *, rules: list[dict[str, Any]], campaigns: dict[str, int]
+    event: CaptureEvent,
+    *,
+    rules: list[dict[str, Any]],
+    campaigns: dict[str, int],
+    memo: dict[tuple, str] | None = None,
 ) -> dict[str, Any]:
     """The touchpoint columns of one event: channel from the rules, campaign by utm_campaign name."""
     values = {name: event.values.get(name) for name in TOUCH_FIELDS}
@@ -150,33 +183,42 @@ def touch_row(
     if referrer and event.landing_page and urlsplit(referrer).netloc == urlsplit(event.landing_page).netloc:
         referrer = None
     touch = {**values, "referrer": referrer, "landing_page": event.landing_page}
+    signature = (*values.values(), referrer)
+    channel = memo.get(signature) if memo is not None else None
+    if channel is None:
+        channel = channels.derive_channel(touch, rules)
+        if memo is not None:
+            memo[signature] = channel
     campaign = values.get("utm_campaign")
     return {
         **touch,
         "type": event.type,
         "occurred_at": event.occurred_at,
-        "channel": channels.derive_channel(touch, rules),
+        "channel": channel,
+        "channel_explicit": False,
         "campaign_id": campaigns.get(normalise_campaign_name(campaign)) if campaign else None,
     }
 
 
-def record_events(*, session: Session, items: Sequence[Incoming], clock: Clock = system_clock) -> list[bool]:
+def record_events(
+    *, session: Session, items: Sequence[Incoming], clock: Clock = system_clock, rules: Rules | None = None
+) -> list[bool]:
     """Write the events as touchpoints; True for each one inserted, False for a repeat of a known event id.
 
     An event id already stored for the site (or repeated earlier in `items`) is a retry: it is
     counted once. Touches of a visitor already tied to a lead go to that lead, whose first touch
-    is updated if one of them is earlier.
+    is updated if one of them is earlier. `rules` may be given by a caller that caches them.
     """
     if not items:
         return []
     now = clock()
-    version = channels.rules_in_force(session, at=now)
-    rules = channels.rules_of(version)
+    rules = rules or rules_in_force(session=session, at=now)
     visitors = ensure_visitors(
         session=session, keys={i.event.visitor_key: i.site_id for i in items}, clock=clock
     )
     campaigns = match_campaigns(session=session, names=(i.event.values.get("utm_campaign") for i in items))
     seen: set[tuple[int, str]] = set()
+    memo: dict[tuple, str] = {}
     rows: list[dict[str, Any]] = []
     for item in items:
         key = (item.site_id, item.event.event_id)
@@ -184,22 +226,23 @@ def record_events(*, session: Session, items: Sequence[Incoming], clock: Clock =
             continue
         seen.add(key)
         visitor = visitors[item.event.visitor_key]
-        row = touch_row(item.event, rules=rules, campaigns=campaigns)
+        row = touch_row(item.event, rules=rules.rules, campaigns=campaigns, memo=memo)
         row.update(
             site_id=item.site_id,
             event_id=item.event.event_id,
             visitor_id=visitor.id,
             lead_id=visitor.lead_id,
             recorded_at=now,
-            channel_policy_version_id=version.id,
+            channel_policy_version_id=rules.version_id,
         )
         rows.append(row)
+    table = Touchpoint.__table__
     statement = (
-        _insert(session, Touchpoint)
+        _insert(session, table)
         .on_conflict_do_nothing(index_elements=["site_id", "event_id"])
-        .returning(Touchpoint.site_id, Touchpoint.event_id, Touchpoint.lead_id)
+        .returning(table.c.site_id, table.c.event_id, table.c.lead_id)
     )
-    inserted = session.execute(statement, rows).all()
+    inserted = session.connection().execute(statement, rows).all()
     keys = {(site_id, event_id) for site_id, event_id, _ in inserted}
     leads = {lead_id for _, _, lead_id in inserted if lead_id is not None}
     for lead_id in sorted(leads):
@@ -255,7 +298,9 @@ def stitch_visitor(*, session: Session, visitor: Visitor, lead: Lead, clock: Clo
 def visitor_for_key(*, session: Session, key: str, site_id: int, clock: Clock = system_clock) -> Visitor:
     """The visitor row for a key, created when new."""
     ensure_visitors(session=session, keys={key: site_id}, clock=clock)
-    visitor = session.scalar(select(Visitor).where(Visitor.visitor_key == key))
+    visitor = session.scalar(
+        select(Visitor).where(Visitor.visitor_key == key).execution_options(populate_existing=True)
+    )
     assert visitor is not None
     return visitor
 

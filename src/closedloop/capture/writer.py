@@ -11,6 +11,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from closedloop.db import unit_of_work
 
 log = logging.getLogger(__name__)
 MAX_GROUP_EVENTS = 5000
+RULES_TTL = 10.0
 
 
 @dataclass(slots=True)
@@ -39,10 +41,12 @@ class Job:
     future: Future[list[bool]] = field(default_factory=Future)
 
 
-def write_jobs(session: Session, jobs: Sequence[Job], clock: Clock) -> list[list[bool]]:
+def write_jobs(
+    session: Session, jobs: Sequence[Job], clock: Clock, rules: service.Rules | None = None
+) -> list[list[bool]]:
     """Write several jobs in the caller's transaction; per job, True for each event inserted."""
     items = [service.Incoming(job.site_id, e) for job in jobs if job.site_id is not None for e in job.events]
-    flags = service.record_events(session=session, items=items, clock=clock)
+    flags = service.record_events(session=session, items=items, clock=clock, rules=rules)
     results: list[list[bool]] = []
     position = 0
     for job in jobs:
@@ -67,6 +71,7 @@ class GroupWriter:
         self._factory = factory
         self._clock = clock
         self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._rules: tuple[float, service.Rules] | None = None
         self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True)
         self._thread.start()
 
@@ -88,10 +93,17 @@ class GroupWriter:
                 size += len(job.events)
             self._commit(group)
 
+    def _rules_for(self, session: Session) -> service.Rules:
+        # The channel rules are re-read every RULES_TTL seconds: an approved change applies within that.
+        now = time.monotonic()
+        if self._rules is None or self._rules[0] < now:
+            self._rules = (now + RULES_TTL, service.rules_in_force(session=session, at=self._clock()))
+        return self._rules[1]
+
     def _commit(self, group: list[Job]) -> None:
         try:
             with unit_of_work(self._factory) as session:
-                results = write_jobs(session, group, self._clock)
+                results = write_jobs(session, group, self._clock, self._rules_for(session))
         except Exception:
             if len(group) == 1:
                 log.exception("capture write failed")

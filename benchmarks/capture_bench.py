@@ -1,0 +1,228 @@
+"""Capture endpoint under load: one `closedloop serve` process on loopback, SQLite store.
+
+A small asyncio HTTP/1.1 client (keep-alive connections, no third-party load tool) sends
+single-event and batched requests to POST /t/events, bounded in count and in time. It reports
+sustained events/s and p50/p99 request latency, then counts the touchpoint rows: every event the
+server acknowledged must be there (a 2xx means committed). The peer figure is GET /healthz on
+the same server and client, the framework's own ceiling on this machine.
+
+Usage: python benchmarks/capture_bench.py [--events N] [--seconds S] [--connections C] [--batch B]
+Target (issue 4): 2,000 events/s sustained with p99 < 50 ms, single and batched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ORIGIN = "https://www.bench.test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def machine() -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    return (
+        f"{platform.machine()} {len(os.sched_getaffinity(0))} cpus, Python {platform.python_version()}, "
+        f"commit {commit.stdout.strip()}"
+    )
+
+
+def closedloop(*args: str, env: dict[str, str]) -> str:
+    exe = Path(sys.executable).with_name("closedloop")
+    result = subprocess.run([str(exe), *args], env=env, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise SystemExit(f"closedloop {' '.join(args)} failed: {result.stderr}")
+    return result.stdout
+
+
+def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    exe = Path(sys.executable).with_name("closedloop")
+    handle = open(log, "wb")  # noqa: SIM115 - lives with the server
+    process = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=handle, stderr=handle)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if b"200 OK" in conn.recv(200):
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"server did not start; see {log}")
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def run_phase(
+    port: int, *, requests: list[bytes], events_per_request: int, connections: int, seconds: float
+) -> dict[str, float]:
+    """Send the prepared requests over `connections` keep-alive connections; stop at the time bound."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    position = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal position
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while position < len(requests) and time.perf_counter() < deadline:
+                request = requests[position]
+                position += 1
+                started = time.perf_counter()
+                writer.write(request)
+                status = await _read_response(reader)
+                latencies.append(time.perf_counter() - started)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    ok = statuses.get(200, 0)
+
+    def quantile(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else float("nan")
+
+    return {
+        "requests": len(latencies),
+        "ok": ok,
+        "events": ok * events_per_request,
+        "seconds": elapsed,
+        "events_per_s": ok * events_per_request / elapsed,
+        "requests_per_s": len(latencies) / elapsed,
+        "p50_ms": quantile(0.50),
+        "p99_ms": quantile(0.99),
+        "errors": sum(n for s, n in statuses.items() if s != 200),
+    }
+
+
+def event_requests(key: str, *, count: int, batch: int, tag: str) -> list[bytes]:
+    """`count` requests of `batch` events each, as raw HTTP/1.1 bytes (built before the clock starts)."""
+    out = []
+    for r in range(count):
+        vid = f"bench-{tag}-{r % 500:05d}"
+        events = [
+            {
+                "id": f"{tag}-{r}-{i}-{uuid.uuid4().hex[:8]}",
+                "type": "page_view",
+                "url": f"{ORIGIN}/p/{i}?utm_source=google&utm_medium=cpc&utm_campaign=bench&gclid=G{r}",
+                "ref": "https://www.google.com/",
+            }
+            for i in range(batch)
+        ]
+        body = json.dumps({"vid": vid, "events": events}).encode()
+        head = (
+            f"POST /t/events?k={key} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: {ORIGIN}\r\n"
+            f"Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        out.append(head + body)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000, help="Events per phase (upper bound).")
+    parser.add_argument("--seconds", type=float, default=15.0, help="Time bound per phase.")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=25, help="Events per request in the batched phase.")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="capture-bench-") as tmp:
+        db = Path(tmp) / "bench.db"
+        env = dict(os.environ)
+        env.update(
+            CLOSEDLOOP_DATABASE_URL=f"sqlite:///{db}",
+            CLOSEDLOOP_SECRET_KEY=secrets.token_urlsafe(48),
+            # One client IP sends everything here: lift the per-IP limit meant for real visitors.
+            CLOSEDLOOP_CAPTURE_IP_RATE="1000000",
+            CLOSEDLOOP_CAPTURE_IP_BURST="1000000",
+            CLOSEDLOOP_CAPTURE_KEY_RATE="1000000",
+            CLOSEDLOOP_CAPTURE_KEY_BURST="1000000",
+        )
+        closedloop("init", env=env)
+        key = closedloop("site", "create", "--name", "Bench", "--origin", ORIGIN, env=env).splitlines()[0]
+        port = free_port()
+        server = start_server(env, port, Path(tmp) / "server.log")
+        try:
+            health = [b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"] * 10_000
+            warm = event_requests(key, count=200, batch=1, tag="warm")
+            phases = {
+                "GET /healthz (peer)": (health, 0),
+                "single events": (event_requests(key, count=args.events, batch=1, tag="one"), 1),
+                f"batches of {args.batch}": (
+                    event_requests(key, count=max(1, args.events // args.batch), batch=args.batch, tag="many"),
+                    args.batch,
+                ),
+            }
+            asyncio.run(run_phase(port, requests=warm, events_per_request=1, connections=4, seconds=10))
+            results = {}
+            for name, (requests, per) in phases.items():
+                results[name] = asyncio.run(
+                    run_phase(
+                        port,
+                        requests=requests,
+                        events_per_request=max(per, 1),
+                        connections=args.connections,
+                        seconds=args.seconds,
+                    )
+                )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("SELECT count(*) FROM touchpoints").fetchone()[0]
+
+    acknowledged = sum(r["events"] for n, r in results.items() if not n.startswith("GET")) + 200
+    peer = results["GET /healthz (peer)"]["requests_per_s"]
+    print(f"machine: {machine()}")
+    print(f"store: SQLite (WAL), one server process, {args.connections} keep-alive connections on loopback")
+    print(f"bounds: at most {args.events} events and {args.seconds:.0f} s per phase")
+    print(f"{'phase':<22}{'requests':>9}{'events':>9}{'events/s':>10}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
+          f"{'errors':>7}{'vs peer':>9}")
+    for name, r in results.items():
+        ratio = r["requests_per_s"] / peer
+        events = "-" if name.startswith("GET") else f"{r['events']:.0f}"
+        rate = "-" if name.startswith("GET") else f"{r['events_per_s']:.0f}"
+        print(
+            f"{name:<22}{r['requests']:>9.0f}{events:>9}{rate:>10}{r['requests_per_s']:>9.0f}"
+            f"{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['errors']:>7.0f}{ratio:>9.2f}"
+        )
+    durable = "yes" if rows == acknowledged else "NO"
+    print(f"durability: {acknowledged} events acknowledged with 2xx, {rows} touchpoint rows after stop: {durable}")
+    return 0 if rows == acknowledged else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
