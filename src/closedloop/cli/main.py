@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": ("closedloop.imports.cli", "import_", "Import a CSV or XLSX file."),
     "quarantine": ("closedloop.quarantine.cli", "quarantine", "Rejected rows and events."),
     "lead": ("closedloop.leads.cli", "lead", "Work with leads and their lifecycle."),
+    "handoff": ("closedloop.handoffs.cli", "handoff", "Hand-offs: accept, reject, qualify, SLA breaches, ledger."),
     "funnel": ("closedloop.analytics.cli", "funnel", "The lifecycle waterfall."),
     "metrics": ("closedloop.analytics.cli", "metrics", "Any metric of the shared scorecard."),
     "attribution": ("closedloop.attribution.cli", "attribution", "Multi-touch attribution."),

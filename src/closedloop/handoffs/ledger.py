@@ -45,7 +45,7 @@ class Line:
     def met(self) -> bool | None:
         return None if self.actual is None else self.actual >= self.target
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, zone: ZoneInfo | None = None) -> dict[str, Any]:
         return {
             "side": self.side,
             "commitment": self.name,
@@ -56,7 +56,7 @@ class Line:
             "numerator": self.numerator,
             "denominator": self.denominator,
             "figures": self.figures,
-            "breaches": self.breaches,
+            "breaches": [{k: _render(v, zone) for k, v in b.items()} for b in self.breaches],
         }
 
 
@@ -68,15 +68,17 @@ class Ledger:
     team_id: int | None
     sla_policy_version_id: int | None
     lines: list[Line]
+    time_zone: str = "Asia/Taipei"
 
     def as_dict(self) -> dict[str, Any]:
+        zone = ZoneInfo(self.time_zone)
         return {
-            "period_start": self.period_start.isoformat(),
-            "period_end": self.period_end.isoformat(),
-            "as_of": self.as_of.isoformat(),
+            "period_start": _render(self.period_start, zone),
+            "period_end": _render(self.period_end, zone),
+            "as_of": _render(self.as_of, zone),
             "team_id": self.team_id,
             "sla_policy_version_id": self.sla_policy_version_id,
-            "lines": [line.as_dict() for line in self.lines],
+            "lines": [line.as_dict(zone) for line in self.lines],
         }
 
 
@@ -110,7 +112,7 @@ def sla_ledger(
     policy = sla.parse_sla(payload)
     lines = _marketing(session, policy, period_start, period_end, as_of, team_id, time_zone)
     lines += _sales(session, policy, period_start, period_end, as_of, team_id)
-    return Ledger(period_start, period_end, as_of, team_id, version_id, lines)
+    return Ledger(period_start, period_end, as_of, team_id, version_id, lines, time_zone)
 
 
 def _marketing(
@@ -177,7 +179,7 @@ def _marketing(
             .order_by(Handoff.id)
         ).all()
         quality_line.breaches = [
-            {"handoff_id": h, "lead_id": lead, "reason": reason, "rejected_at": at.isoformat()}
+            {"handoff_id": h, "lead_id": lead, "reason": reason, "rejected_at": at}
             for h, lead, reason, at in rejected
         ]
     return [volume_line, quality_line]
@@ -235,8 +237,15 @@ def _count(line: Line, met: bool) -> None:
     line.numerator = (line.numerator or 0) + (1 if met else 0)
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
+def _iso(moment: datetime | None) -> datetime | None:
+    return moment
+
+
+def _render(value: Any, zone: ZoneInfo | None) -> Any:
+    """Timestamps as ISO 8601 with the reporting time zone's offset (SPEC section 7)."""
+    if isinstance(value, datetime):
+        return (value.astimezone(zone) if zone else value).isoformat()
+    return value
 
 
 def _response(line: Line, h: Handoff, as_of: datetime, hours: list[float]) -> None:
