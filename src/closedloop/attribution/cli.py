@@ -77,7 +77,7 @@ def attribution(
     from closedloop.attribution.bootstrap import with_intervals
     from closedloop.attribution.compare import compare_models
     from closedloop.attribution.paths import read_path_table
-    from closedloop.attribution.service import attribute, model_runner
+    from closedloop.attribution.service import attribute, model_runner, to_document
 
     url = settings().database_url
     if paths is not None:
@@ -97,45 +97,8 @@ def attribution(
     if bootstrap:
         runner = model_runner(model, order=order, half_life_days=half_life)
         credits = with_intervals(data, runner, resamples=bootstrap, point=credits)
-    document = to_document(
-        credits, conversion=conversion_name, currency=currency, data_conversions=data.conversions.sum()
-    )
-    document["total_value"] = _clean(float(data.values.sum()))
+    document = to_document(credits, data, conversion=conversion_name, currency=currency)
     _print_credits(document, output_format)
-
-
-def to_document(credits: Any, *, conversion: str, currency: str, data_conversions: float) -> dict[str, Any]:
-    """The JSON shape of SPEC section 7, keys ordered by credited conversions (largest first)."""
-    rows = []
-    for i, key in enumerate(credits.keys):
-        row: dict[str, Any] = {
-            "key": key,
-            "conversions": _clean(credits.conversions[i]),
-            "value": _clean(credits.values[i]),
-        }
-        if credits.removal_effects is not None:
-            row["removal_effect"] = _clean(credits.removal_effects[i])
-        if credits.low:
-            row["low"] = _clean(credits.low["conversions"][i])
-            row["high"] = _clean(credits.high["conversions"][i])
-            row["value_low"] = _clean(credits.low["values"][i])
-            row["value_high"] = _clean(credits.high["values"][i])
-        rows.append(row)
-    rows.sort(key=lambda r: (-r["conversions"], r["key"]))
-    return {
-        "model": credits.model,
-        "conversion": conversion,
-        "total_conversions": _clean(data_conversions),
-        "total_value": _clean(float(credits.values.sum())),
-        "currency": currency,
-        "credits": rows,
-    }
-
-
-def _clean(x: float) -> float:
-    """A finite float rounded to 10 decimals (sums of many shares carry float noise)."""
-    value = round(float(x), 10)
-    return 0.0 if value == 0 else value
 
 
 def _print_credits(document: dict[str, Any], output_format: str) -> None:

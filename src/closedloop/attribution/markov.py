@@ -17,6 +17,8 @@ from closedloop.i18n import translate
 
 MAX_ORDER = 4
 _DENSE_CODES = 4_000_000  # below this many possible state codes, index them directly
+DIRECT_MAX_STATES = 600  # above this many transient states, solve iteratively (see solve_absorbing)
+RESIDUAL_TOLERANCE = 1e-13
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,6 @@ def _states(touches: np.ndarray, pos: np.ndarray, order: int, n_keys: int) -> tu
 
 def conversion_probability(chain: Chain, keep: np.ndarray | None = None) -> float:
     """P(absorbed in conversion | start), optionally on the sub-chain of the `keep` states."""
-    from scipy import sparse
-    from scipy.sparse.linalg import spsolve
-
     q = chain.transitions
     b = chain.to_conversion
     if keep is not None:
@@ -113,8 +112,28 @@ def conversion_probability(chain: Chain, keep: np.ndarray | None = None) -> floa
         b = b[idx]
     if not b.any():
         return 0.0
-    system = (sparse.identity(q.shape[0], format="csc") - q).tocsc()
-    return float(np.atleast_1d(spsolve(system, b))[0])
+    return float(solve_absorbing(q, b)[0])
+
+
+def solve_absorbing(q: object, b: np.ndarray) -> np.ndarray:
+    """Solve (I - Q) x = b for a sub-stochastic Q.
+
+    Small systems use a sparse LU (spsolve). High-order chains (de Bruijn-like graphs whose LU
+    fills in badly) use GMRES to a 1e-14 relative residual; I - Q is a non-singular M-matrix and
+    journeys are short, so it converges in a few dozen iterations. Its residual is checked, and
+    the sparse LU is used whenever that check fails.
+    """
+    from scipy import sparse
+    from scipy.sparse.linalg import gmres, splu, spsolve
+
+    n = q.shape[0]  # type: ignore[attr-defined]
+    system = (sparse.identity(n, format="csr") - q).tocsr()
+    if n > DIRECT_MAX_STATES:
+        x, info = gmres(system, b, rtol=1e-14, atol=0.0, restart=min(n, 60), maxiter=200)
+        if info == 0 and np.abs(system @ x - b).max() <= RESIDUAL_TOLERANCE:
+            return np.asarray(x)
+        return np.asarray(splu(system.tocsc()).solve(b))
+    return np.atleast_1d(spsolve(system.tocsc(), b))
 
 
 def removal_effects(chain: Chain, n_keys: int) -> tuple[float, np.ndarray]:

@@ -226,3 +226,32 @@ def test_cli_on_the_store(seeded, monkeypatch):
     credits = {c["key"]: c for c in doc["credits"]}
     assert credits["Direct"]["value"] == pytest.approx(3200)
     assert all(c["low"] <= c["conversions"] <= c["high"] for c in doc["credits"])
+
+
+def test_api_attribution(seeded):
+    import secrets
+
+    from fastapi.testclient import TestClient
+
+    from closedloop.api.deps import get_actor
+    from closedloop.config import Settings
+    from closedloop.users.actor import Actor
+    from closedloop.web.app import create_app
+
+    app = create_app(Settings(database_url=seeded.url, secret_key=secrets.token_urlsafe(40)))
+    with TestClient(app) as client:
+        assert client.get("/api/v1/analytics/attribution").status_code == 401
+        app.dependency_overrides[get_actor] = lambda: Actor(user_id=1, role="viewer", via="api")
+        response = client.get(
+            "/api/v1/analytics/attribution", params={"model": "last_touch", "conversion": "won"}
+        )
+        assert response.status_code == 200, response.text
+        doc = response.json()
+        assert doc["model"] == "last_touch"
+        assert doc["currency"] == "TWD"
+        assert {c["key"]: c["value"] for c in doc["credits"]}["Direct"] == pytest.approx(32000)
+        compared = client.get(
+            "/api/v1/analytics/attribution", params={"compare": "true", "conversion": "won"}
+        ).json()
+        assert "w_shaped" in compared["models"]
+        assert client.get("/api/v1/analytics/attribution", params={"order": 9}).status_code == 422

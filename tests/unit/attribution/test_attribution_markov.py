@@ -98,3 +98,17 @@ def test_higher_order_sees_sequence():
     got = markov(journeys, order=2)
     assert dict(zip(got.keys, got.removal_effects, strict=True)) == pytest.approx({"A": 1.0, "B": 1.0})
     assert got.as_dict()["A"][0] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_iterative_solver_matches_the_dense_solve(order, monkeypatch):
+    from closedloop.attribution import markov as markov_module
+
+    monkeypatch.setattr(markov_module, "DIRECT_MAX_STATES", 0)
+    rng = np.random.default_rng(11)
+    paths = [list(rng.choice(list("ABCDEF"), size=rng.integers(1, 7))) for _ in range(200)]
+    conversions = rng.integers(0, 3, size=200).astype(float)
+    nulls = (rng.integers(0, 4, size=200) + (conversions == 0)).astype(float)
+    expected = dense_removal_effects(paths, conversions, nulls, order)
+    got = markov(from_paths(paths, conversions=conversions, nulls=nulls), order=order)
+    assert dict(zip(got.keys, got.removal_effects, strict=True)) == pytest.approx(expected, abs=1e-11)
