@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from closedloop.accounts.models import Account
 from closedloop.audit import service as audit_service
 from closedloop.audit.service import snapshot
 from closedloop.clock import Clock, system_clock
-from closedloop.errors import InvalidTransition, NotFound, ValidationFailed
+from closedloop.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from closedloop.handoffs import quality, routing, sla
 from closedloop.handoffs.models import REJECTION_REASONS, DataQualityHold, Handoff
 from closedloop.i18n import translate
@@ -197,13 +197,39 @@ def _candidate(user: User, loads: dict[int, tuple[int, datetime | None]]) -> rou
     )
 
 
+def _claim(
+    session: Session, handoff: Handoff, lead: Lead, statuses: tuple[str, ...], **values: object
+) -> None:
+    """Change the hand-off only if it and its lead are still as we read them; else Conflict.
+
+    A guarded UPDATE takes the row locks, so two people answering the same hand-off at once
+    give one change and one Conflict on SQLite and PostgreSQL alike, never two events.
+    """
+    claimed = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff.id, Handoff.status.in_(statuses))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    still = session.execute(
+        update(Lead)
+        .where(Lead.id == lead.id, Lead.stage == lead.stage)
+        .values(stage=lead.stage)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1 or still.rowcount != 1:
+        raise Conflict(translate("handoff.error.conflict", id=handoff.id))
+    for key, value in values.items():
+        setattr(handoff, key, value)
+
+
 def accept(*, session: Session, handoff_id: int, actor: Actor, clock: Clock = system_clock) -> Handoff:
     """Sales accepts the hand-off: the lead becomes an SAL."""
     handoff = _open(session, handoff_id)
     lead = lead_service.get_lead(session=session, lead_id=handoff.lead_id)
     now = clock()
+    _claim(session, handoff, lead, ("open",), status="accepted", accepted_at=now)
     lead_service.change_stage(session=session, lead=lead, to_stage=Stage.SAL, actor=actor, clock=clock)
-    handoff.status, handoff.accepted_at = "accepted", now
     if handoff.owner_id is None and actor.user_id is not None:
         handoff.owner_id = lead.owner_id = actor.user_id
     session.flush()
@@ -248,13 +274,21 @@ def reject(
     handoff = _open(session, handoff_id)
     lead = lead_service.get_lead(session=session, lead_id=handoff.lead_id)
     now = clock()
+    _claim(
+        session,
+        handoff,
+        lead,
+        ("open",),
+        status="rejected",
+        rejected_at=now,
+        rejection_reason=reason,
+        rejection_text=text,
+    )
     lead_service.change_stage(
         session=session, lead=lead, to_stage=target, actor=actor, reason=reason, reason_text=text, clock=clock
     )
     if reason == "spam":
         lead.is_spam = True
-    handoff.status, handoff.rejected_at = "rejected", now
-    handoff.rejection_reason, handoff.rejection_text = reason, text
     session.flush()
     outbox.enqueue(
         session,
@@ -284,9 +318,10 @@ def qualify(*, session: Session, handoff_id: int, actor: Actor, clock: Clock = s
     lead = lead_service.get_lead(session=session, lead_id=handoff.lead_id)
     now = clock()
     before = {"status": handoff.status}
+    # Qualifying straight from an MQL accepts the hand-off at the same moment.
+    accepted_at = now if handoff.status == "open" else handoff.accepted_at
+    _claim(session, handoff, lead, (handoff.status,), status="accepted", accepted_at=accepted_at)
     lead_service.change_stage(session=session, lead=lead, to_stage=Stage.SQL, actor=actor, clock=clock)
-    if handoff.status == "open":  # qualifying straight from an MQL accepts it at the same moment
-        handoff.status, handoff.accepted_at = "accepted", now
     session.flush()
     audit_service.record(
         session,

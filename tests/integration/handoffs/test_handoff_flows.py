@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tests.integration.handoffs.handoff_world import MovableClock, World
 
 from closedloop.audit.models import AuditLog
-from closedloop.errors import InvalidTransition, ValidationFailed
+from closedloop.errors import Conflict, InvalidTransition, ValidationFailed
 from closedloop.handoffs import quality
 from closedloop.handoffs import service as handoffs
 from closedloop.handoffs.activities import attempts, log_activity
@@ -290,3 +290,25 @@ def test_response_in_time_meets_the_sla(world):
     clock.set(datetime(2026, 11, 24, tzinfo=TPE))
     assert handoffs.detect_breaches(s, clock) == [handoff.id]  # only the decision deadline
     assert handoff.breached_at is None
+
+
+def test_two_people_answering_the_same_hand_off_give_one_change_and_one_conflict(world, store):
+    s, clock = world.session, world.clock
+    lead, handoff = _mql(world)
+    amy, ben = world.actor("amy@x.tw"), world.actor("ben@x.tw")
+    first, second = store.session(), store.session()
+    try:
+        # Both read the hand-off while it is open (references kept: the identity map is weak).
+        seen = [first.get(Handoff, handoff.id), second.get(Handoff, handoff.id)]
+        assert [h.status for h in seen] == ["open", "open"]
+        handoffs.accept(session=first, handoff_id=handoff.id, actor=amy, clock=clock)
+        first.commit()
+        with pytest.raises(Conflict):
+            handoffs.reject(session=second, handoff_id=handoff.id, reason="no_budget", actor=ben, clock=clock)
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    s.expire_all()
+    assert s.get(Handoff, handoff.id).status == "accepted"
+    assert [e[1] for e in events(s, lead.id)] == ["mql", "sal"]

@@ -65,6 +65,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "移交 {id} 的狀態是 {status}，無法變更",
         "zh-CN": "移交 {id} 的状态是 {status}，无法变更",
     },
+    "handoff.error.conflict": {
+        "en": "Hand-off {id} was answered by someone else a moment ago: reload it",
+        "zh-TW": "移交 {id} 剛被他人處理：請重新載入",
+        "zh-CN": "移交 {id} 刚被他人处理：请重新加载",
+    },
     "handoff.error.not_reentry": {
         "en": "Only a recycled or lost lead can re-enter; this one is at stage {stage}",
         "zh-TW": "只有回收培育或失單的潛在客戶可以重新進入；此筆目前為 {stage}",
