@@ -212,3 +212,26 @@ def apply_changes(ctx: ImportContext, obj: Any, values: dict[str, Any], entity_t
         clock=ctx.clock,
     )
     return True
+
+
+def account_for(
+    ctx: ImportContext,
+    *,
+    name: str | None,
+    tax_id: str | None = None,
+    domain: str | None = None,
+    **extra: Any,
+) -> int | None:
+    """The matching account's id (created when new), cached per company reference for the job."""
+    from closedloop.accounts import service as account_service
+
+    cache: dict[tuple[Any, ...], int | None] = ctx.cache.setdefault("accounts", {})
+    key = (name, tax_id, domain)
+    if key not in cache:
+        account, created = account_service.match_or_create_account(
+            session=ctx.session, name=name, tax_id=tax_id, domain=domain, **extra
+        )
+        if created:
+            ctx.report.count_change("accounts")
+        cache[key] = account.id if account else None
+    return cache[key]

@@ -13,7 +13,7 @@ from closedloop.accounts import service as account_service
 from closedloop.deals.models import Deal, DealStageEvent, PipelineStage
 from closedloop.handoffs.models import REJECTION_REASONS
 from closedloop.imports import history, parsing
-from closedloop.imports.context import ImportContext, Row, RowProcessor, apply_changes
+from closedloop.imports.context import ImportContext, Row, RowProcessor, account_for, apply_changes
 from closedloop.imports.people import lead_reference
 from closedloop.revenue.models import REVENUE_KINDS, RevenueEvent
 from closedloop.workspace.models import Product
@@ -124,16 +124,13 @@ class DealsProcessor(RowProcessor):
             row.error("closed_at", "closed before it was created")
         row.check()
         lead = lead_reference(ctx, row, required=False)
-        account = lead_account = None
+        account_id = None
         company = row.text("company")
         if company or tax_id or row.text("company_domain"):
-            account, made = account_service.match_or_create_account(
-                session=ctx.session, name=company, tax_id=tax_id, domain=row.text("company_domain")
-            )
-            if made:
-                ctx.report.count_change("accounts")
-        elif lead is not None and lead.account_id:
-            lead_account = lead.account_id
+            account_id = account_for(ctx, name=company, tax_id=tax_id, domain=row.text("company_domain"))
+        elif lead is not None:
+            account_id = lead.account_id
+        self._note_quirks(ctx, row, created, company)
         status = stage.outcome if stage else "open"
         reason_text = row.text("lost_reason") if status == "lost" else None
         reason_code = None
@@ -143,7 +140,7 @@ class DealsProcessor(RowProcessor):
         values: dict[str, Any] = {
             "external_id": external,
             "lead_id": lead.id if lead else None,
-            "account_id": account.id if account else lead_account,
+            "account_id": account_id,
             "name": name or external,
             "stage": stage.key if stage else None,
             "status": status,
@@ -163,8 +160,9 @@ class DealsProcessor(RowProcessor):
             deal = Deal(**{k: v for k, v in values.items() if v is not None}, created_at=at)
             deal.amount_minor = net or 0
             ctx.session.add(deal)
-            ctx.session.flush()
-            self._stage_event(ctx, deal, None, closed if status != "open" else at)
+            if external:
+                ctx.cache["deals"][external] = deal
+            ctx.cache["pending_events"].append((deal, None, closed if status != "open" else at))
             outcome = "inserted"
             ctx.report.count_change("deals")
         else:
@@ -173,7 +171,7 @@ class DealsProcessor(RowProcessor):
                 values["custom"] = {**(deal.custom or {}), **values["custom"]}
             changed = apply_changes(ctx, deal, values, "deal")
             if deal.stage != old_stage:
-                self._stage_event(ctx, deal, old_stage, closed or ctx.now)
+                ctx.cache["pending_events"].append((deal, old_stage, closed or ctx.now))
             outcome = "updated" if changed else "unchanged"
         self._customer(ctx, deal)
         if deal.lead_id is not None:
@@ -182,10 +180,50 @@ class DealsProcessor(RowProcessor):
 
     def _find(self, ctx: ImportContext, external: str | None, values: dict[str, Any]) -> Deal | None:
         if external:
-            return ctx.session.scalar(select(Deal).where(Deal.external_id == external))
+            return ctx.cache["deals"].get(external)
         return ctx.session.scalar(
             select(Deal).where(Deal.name == values["name"], Deal.account_id == values["account_id"]).limit(1)
         )
+
+    def process(self, ctx: ImportContext, frame: Any) -> None:
+        """Prefetch the chunk's deals, handle rows without autoflush, then write stage events at once."""
+        ctx.cache.setdefault("deals", {})
+        ctx.cache["pending_events"] = []
+        column = next((c for c, g in ctx.mapping.mapped.items() if g == "external_id"), None)
+        if column is not None:
+            keys = [k for k in frame[column].astype(str).str.strip().unique().tolist() if k]
+            for start in range(0, len(keys), 5_000):
+                batch = keys[start : start + 5_000]
+                for deal in ctx.session.scalars(select(Deal).where(Deal.external_id.in_(batch))).all():
+                    ctx.cache["deals"][deal.external_id] = deal
+        with ctx.session.no_autoflush:
+            super().process(ctx, frame)
+        ctx.session.flush()
+        for deal, from_stage, at in ctx.cache["pending_events"]:
+            self._stage_event(ctx, deal, from_stage, at)
+        ctx.session.flush()
+
+    def _note_quirks(
+        self, ctx: ImportContext, row: Row, created: datetime | None, company: str | None
+    ) -> None:
+        """Count what real exports leave out, to report it rather than guess silently."""
+        notes: dict[str, int] = ctx.cache.setdefault("quirks", {})
+        if created is None:
+            notes["no created_at: the import time is used"] = (
+                notes.get("no created_at: the import time is used", 0) + 1
+            )
+        if not company and not row.text("lead_external_id") and not row.text("lead_email"):
+            notes["no company and no lead"] = notes.get("no company and no lead", 0) + 1
+        owner = row.text("owner_email")
+        if owner and "@" not in owner:
+            notes["owner is a name, not an email: left unowned"] = (
+                notes.get("owner is a name, not an email: left unowned", 0) + 1
+            )
+
+    def finish(self, ctx: ImportContext) -> None:
+        self._settle_customers(ctx)
+        for text, n in sorted(ctx.cache.get("quirks", {}).items()):
+            ctx.report.warnings.append(f"{n} rows: {text}")
 
     def _stage_event(self, ctx: ImportContext, deal: Deal, from_stage: str | None, at: datetime) -> None:
         ctx.session.add(
@@ -204,17 +242,32 @@ class DealsProcessor(RowProcessor):
         ctx.report.count_change("deal_stage_events")
 
     def _customer(self, ctx: ImportContext, deal: Deal) -> None:
-        """The account's first won deal makes it a customer; later won deals are expansion."""
-        if deal.status != "won" or deal.account_id is None or deal.closed_at is None:
-            return
+        """Note the account of a won deal: `finish` decides which of its deals is new business."""
+        if deal.status == "won" and deal.account_id is not None and deal.closed_at is not None:
+            ctx.cache.setdefault("won_accounts", set()).add(deal.account_id)
+
+    def _settle_customers(self, ctx: ImportContext) -> None:
+        """An account's first won deal makes it a customer (new business); later won deals are expansion."""
         from closedloop.accounts.models import Account
 
-        account = ctx.session.get(Account, deal.account_id)
-        if account is None:
-            return
-        if account.became_customer_at is None or deal.closed_at < account.became_customer_at:
-            account.became_customer_at = deal.closed_at
-        deal.is_expansion = deal.closed_at > account.became_customer_at
+        ids = sorted(ctx.cache.get("won_accounts", ()))
+        for start in range(0, len(ids), 5_000):
+            batch = ids[start : start + 5_000]
+            won = ctx.session.scalars(
+                select(Deal)
+                .where(Deal.account_id.in_(batch), Deal.status == "won", Deal.closed_at.is_not(None))
+                .order_by(Deal.account_id, Deal.closed_at, Deal.id)
+            ).all()
+            first: dict[int, datetime] = {}
+            for deal in won:
+                assert deal.account_id is not None and deal.closed_at is not None
+                is_first = deal.account_id not in first
+                first.setdefault(deal.account_id, deal.closed_at)
+                if deal.is_expansion == is_first:
+                    deal.is_expansion = not is_first
+            for account in ctx.session.scalars(select(Account).where(Account.id.in_(list(first)))).all():
+                if account.became_customer_at != first[account.id]:
+                    account.became_customer_at = first[account.id]
 
     def _move_lead(self, ctx: ImportContext, row: Row, deal: Deal) -> None:
         from closedloop.leads.models import Lead
@@ -341,15 +394,9 @@ class RevenueProcessor(RowProcessor):
         self, ctx: ImportContext, row: Row, tax_id: str | None, deal: Any, lead: Any, reverses: Any
     ) -> Any:
         if tax_id or row.text("company_domain") or row.text("company"):
-            account, made = account_service.match_or_create_account(
-                session=ctx.session,
-                name=row.text("company"),
-                tax_id=tax_id,
-                domain=row.text("company_domain"),
+            return account_for(
+                ctx, name=row.text("company"), tax_id=tax_id, domain=row.text("company_domain")
             )
-            if made:
-                ctx.report.count_change("accounts")
-            return account.id if account else None
         for source in (deal, reverses, lead):
             if source is not None and source.account_id:
                 return source.account_id

@@ -13,7 +13,14 @@ from sqlalchemy import select
 from closedloop.accounts import service as account_service
 from closedloop.handoffs.models import ACTIVITY_TYPES, Activity
 from closedloop.imports import history, parsing
-from closedloop.imports.context import ImportContext, Row, RowInvalid, RowProcessor, apply_changes
+from closedloop.imports.context import (
+    ImportContext,
+    Row,
+    RowInvalid,
+    RowProcessor,
+    account_for,
+    apply_changes,
+)
 from closedloop.imports.presets import HUBSPOT_SOURCES, LIFECYCLE_VALUES, STAGE_AT_COLUMNS, UTM
 from closedloop.leads.identity import email_domain, normalise_email, normalise_phone
 from closedloop.leads.lifecycle import Stage
@@ -177,11 +184,11 @@ class LeadsProcessor(RowProcessor):
             or None
         )
         company = row.text("company")
-        account = None
+        account_id = None
         if company or tax_id or row.text("company_domain"):
             domain = row.text("company_domain") or email_domain(email)
-            account, created = account_service.match_or_create_account(
-                session=ctx.session,
+            account_id = account_for(
+                ctx,
                 name=company,
                 tax_id=tax_id,
                 domain=domain,
@@ -190,8 +197,6 @@ class LeadsProcessor(RowProcessor):
                 employees=size[1] if size else None,
                 country=country,
             )
-            if created:
-                ctx.report.count_change("accounts")
         values: dict[str, Any] = {
             "external_id": external_id,
             "email": email,
@@ -202,7 +207,7 @@ class LeadsProcessor(RowProcessor):
             "last_name": row.text("last_name"),
             "name": name,
             "title": row.text("title"),
-            "account_id": account.id if account else None,
+            "account_id": account_id,
             "industry": row.text("industry"),
             "company_size": size[0] if size else None,
             "region": row.text("region"),

@@ -32,6 +32,7 @@ COMPARED = (
     "channel",
     "campaign_id",
 )
+ID_FIELDS = frozenset({"lead_id", "visitor_id", "campaign_id"})
 LOOKUP_BATCH = 5_000
 CHANNEL_NAMES = {c.casefold(): c for c in channel_rules.CHANNELS}
 _SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
@@ -218,7 +219,8 @@ class TouchpointsProcessor:
     def _resolve_campaigns(self, ctx: ImportContext, good: pd.DataFrame) -> pd.Series:
         names = good["campaign"].where(good["campaign"] != "", good["utm_campaign"])
         pairs = pd.DataFrame({"id": good["campaign_id"], "name": names})
-        ids: dict[tuple[str, str], int | None] = {}
+        keys = pairs["id"] + "\x1f" + pairs["name"]
+        ids: dict[str, float] = {}
         for key in pairs.drop_duplicates().itertuples(index=False):
             if not key.id and not key.name:
                 continue
@@ -228,18 +230,15 @@ class TouchpointsProcessor:
                 external_id=key.id or None,
                 cache=ctx.cache["campaigns"],
             )
-            ids[(key.id, key.name)] = campaign.id if campaign else None
-        return pd.Series(
-            [ids.get(k) for k in zip(pairs["id"], pairs["name"], strict=True)],
-            index=good.index,
-            dtype="float64",
-        )
+            ids[f"{key.id}\x1f{key.name}"] = float(campaign.id) if campaign else np.nan
+        return keys.map(ids).astype("float64")
 
     def _write(self, ctx: ImportContext, good: pd.DataFrame) -> None:
         session = ctx.session
+        good["stamp"] = _sqlite_stamps(good["occurred_at"])
         natural = (
             _id_text(good["lead_id"]) + "|" + _id_text(good["visitor_id"]) + "|"
-            + good["occurred_at"].dt.strftime(_SQLITE_TS) + "|" + good["type"] + "|" + good["utm_source"] + "|"
+            + good["stamp"] + "|" + good["type"] + "|" + good["utm_source"] + "|"
             + good["utm_medium"] + "|" + good["utm_campaign"] + "|" + good["landing_page"]
         )  # fmt: skip
         hashes = pd.util.hash_array(natural.to_numpy(dtype=object), categorize=False)
@@ -261,15 +260,19 @@ class TouchpointsProcessor:
         self._note_first_touches(ctx, good)
 
     def _existing(self, session: Session, keys: list[str]) -> pd.DataFrame:
+        """The stored touches among `keys`: a cheap key probe first, full rows only for the matches."""
         t = Touchpoint.__table__
-        frames = []
+        found: list[str] = []
         for start in range(0, len(keys), LOOKUP_BATCH):
             batch = keys[start : start + LOOKUP_BATCH]
+            found.extend(session.scalars(select(t.c.external_id).where(t.c.external_id.in_(batch))).all())
+        frames = []
+        for start in range(0, len(found), LOOKUP_BATCH):
+            batch = found[start : start + LOOKUP_BATCH]
             rows = session.execute(
                 select(t.c.external_id, t.c.id, *(t.c[c] for c in COMPARED)).where(t.c.external_id.in_(batch))
             ).all()
-            if rows:
-                frames.append(pd.DataFrame([r._asdict() for r in rows]))
+            frames.append(pd.DataFrame([r._asdict() for r in rows]))
         if not frames:
             return pd.DataFrame(columns=["id", *COMPARED], index=pd.Index([], name="external_id"))
         return pd.concat(frames).set_index("external_id")
@@ -300,7 +303,7 @@ class TouchpointsProcessor:
         columns["channel_policy_version_id"] = [None if e else version for e in explicit]
         session = ctx.session
         if session.get_bind().dialect.name == "sqlite":
-            columns["occurred_at"] = new["occurred_at"].dt.tz_convert("UTC").dt.strftime(_SQLITE_TS).tolist()
+            columns["occurred_at"] = new["stamp"].tolist()
             columns["recorded_at"] = [ctx.now.astimezone(parsing.UTC).strftime(_SQLITE_TS)] * len(new)
             columns["channel_explicit"] = [int(bool(e)) for e in explicit]
             names = list(columns)
@@ -321,6 +324,23 @@ class TouchpointsProcessor:
             )
 
     def _update(self, ctx: ImportContext, old: pd.DataFrame, existing: pd.DataFrame) -> None:
+        current_rows = existing.loc[old["external_id"]]
+        same = np.ones(len(old), dtype=bool)
+        for name in COMPARED:
+            mine, theirs = old[name], current_rows[name].set_axis(old.index)
+            if name == "occurred_at":
+                theirs = pd.to_datetime(theirs, utc=True)
+                same &= (mine.to_numpy() == theirs.to_numpy()) | (mine.isna() & theirs.isna()).to_numpy()
+            elif name in ID_FIELDS:
+                same &= (
+                    mine.fillna(-1).astype("int64").to_numpy() == theirs.fillna(-1).astype("int64").to_numpy()
+                )
+            else:
+                same &= mine.fillna("").astype(str).to_numpy() == theirs.fillna("").astype(str).to_numpy()
+        ctx.report.unchanged += int(same.sum())
+        old = old.loc[~same]
+        if not len(old):
+            return
         columns = self._columns(ctx, old)
         columns["occurred_at"] = list(old["occurred_at"].dt.to_pydatetime())
         changes, audits = [], []
@@ -332,7 +352,7 @@ class TouchpointsProcessor:
                 old_value = current[name]
                 if old_value != old_value or old_value is pd.NaT:
                     old_value = None
-                if name.endswith("_id") and old_value is not None:
+                if name in ID_FIELDS and old_value is not None:
                     old_value = int(old_value)
                 if name == "occurred_at" and old_value is not None:
                     old_value = pd.Timestamp(old_value).to_pydatetime()
@@ -429,6 +449,13 @@ class TouchpointsProcessor:
             params = [{("b_id" if k == "b_id" else f"v_{k}"): v for k, v in u.items()} for u in updates]
             session.execute(update(t).where(t.c.id == bindparam("b_id")).values(**values), params)
             ctx.report.count_change("leads", len(updates))
+
+
+def _sqlite_stamps(stamps: pd.Series) -> pd.Series:
+    """UTC timestamps as SQLite stores UTCDateTime ('YYYY-MM-DD HH:MM:SS.ffffff'), vectorised."""
+    values = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    text = np.char.replace(np.datetime_as_string(values, unit="us"), "T", " ")
+    return pd.Series(text.astype(object), index=stamps.index)
 
 
 def _id_text(ids: pd.Series) -> pd.Series:

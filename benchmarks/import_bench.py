@@ -1,0 +1,134 @@
+"""Touchpoint file import speed: validated rows/s into SQLite and peak memory (SPEC/issue 4 targets).
+
+Usage: .venv/bin/python benchmarks/import_bench.py [--rows 1000000] [--leads 100000] [--repeat 1]
+
+Writes a generated CSV (lead_email, occurred_at, type, utm_*, gclid/fbclid, referrer) to a temp
+dir, loads the leads it references straight into a fresh SQLite store, then runs the import in a
+child process (so its peak RSS is measured alone) and prints rows/s and peak RSS. The peer run
+in the same process is a plain `csv` module pass over the same file (read + split only), so the
+ratio says how far the import is from the cost of merely reading the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+CHILD = r"""
+import resource, sys, time, json
+from closedloop.store import session_factory_for
+from closedloop.db import unit_of_work
+from closedloop.imports.service import run_import
+from closedloop.users.actor import system_actor
+url, path = sys.argv[1], sys.argv[2]
+start = time.perf_counter()
+with unit_of_work(session_factory_for(url)) as session:
+    report = run_import(session=session, kind="touchpoints", path=path, actor=system_actor("import"))
+elapsed = time.perf_counter() - start
+rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": elapsed, "rss_mb": rss_kb / 1024, "inserted": report.inserted,
+                  "rejected": len(report.rejected_rows), "status": report.status}))
+"""
+
+
+def write_file(path: Path, rows: int, leads: int) -> None:
+    """A touchpoint CSV in the generic format, deterministic."""
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    sources = [("google", "cpc", "gclid"), ("facebook", "paid_social", "fbclid"), ("newsletter", "email", ""),
+               ("", "", ""), ("line", "message", ""), ("bing", "organic", "")]  # fmt: skip
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["lead_email", "occurred_at", "type", "utm_source", "utm_medium", "utm_campaign",
+                         "gclid", "fbclid", "referrer", "landing_page"])  # fmt: skip
+        for i in range(rows):
+            source, medium, click = sources[i % len(sources)]
+            at = (base + timedelta(seconds=i * 37)).strftime("%Y-%m-%d %H:%M:%S")
+            writer.writerow([
+                f"lead{i % leads}@example.com", at, "page_view" if i % 3 else "ad_click", source, medium,
+                f"campaign {i % 40}" if source else "", f"g{i}" if click == "gclid" else "",
+                f"f{i}" if click == "fbclid" else "", "https://www.google.com/" if source == "" and i % 2 else "",
+                f"https://example.com/p/{i % 500}",
+            ])  # fmt: skip
+
+
+def seed_leads(url: str, leads: int) -> None:
+    """Insert the referenced leads directly (the benchmark measures touchpoints only)."""
+    from closedloop.store import engine_for, upgrade
+
+    engine = engine_for(url)
+    upgrade(engine)
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    raw = engine.raw_connection()
+    try:
+        raw.executemany(
+            "INSERT INTO leads (email, lead_type, source_type, stage, is_spam, tags, custom, created_at,"
+            " recorded_at, updated_at) VALUES (?, 'new_customer', 'inbound', 'lead', 0, '[]', '{}', ?, ?, ?)",
+            [(f"lead{i}@example.com", now, now, now) for i in range(leads)],
+        )
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def csv_pass(path: Path) -> float:
+    """Seconds to read and split every line with the csv module (the peer)."""
+    start = time.perf_counter()
+    with path.open(newline="", encoding="utf-8") as handle:
+        for _ in csv.reader(handle):
+            pass
+    return time.perf_counter() - start
+
+
+def commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "touchpoints.csv"
+        write_file(path, args.rows, args.leads)
+        peer = csv_pass(path)
+        runs = []
+        for i in range(args.repeat):
+            url = f"sqlite:///{tmp}/bench_{i}.db"
+            seed_leads(url, args.leads)
+            out = subprocess.run([sys.executable, "-c", CHILD, url, str(path)], capture_output=True, text=True,
+                                 check=True)  # fmt: skip
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        seconds = sorted(r["seconds"] for r in runs)[len(runs) // 2]
+        rss = max(r["rss_mb"] for r in runs)
+        size_mb = path.stat().st_size / 1e6
+    print(f"machine      {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
+          f"python={platform.python_version()}")  # fmt: skip
+    print(f"commit       {commit()}")
+    print(f"data         {args.rows:,} touchpoint rows ({size_mb:.0f} MB CSV), {args.leads:,} leads, SQLite")
+    print(f"{'run':<28}{'median s':>10}{'rows/s':>14}{'peak RSS MB':>14}")
+    print(f"{'import touchpoints':<28}{seconds:>10.2f}{args.rows / seconds:>14,.0f}{rss:>14,.0f}")
+    print(f"{'peer: csv.reader pass':<28}{peer:>10.2f}{args.rows / peer:>14,.0f}{'':>14}")
+    print(f"ratio import/peer time: {seconds / peer:.1f}x; inserted {runs[0]['inserted']:,}, "
+          f"status {runs[0]['status']}")  # fmt: skip
+    _ = resource
+
+
+if __name__ == "__main__":
+    main()
