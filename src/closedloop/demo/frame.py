@@ -122,7 +122,7 @@ def rank_in_group(keys: np.ndarray) -> np.ndarray:
 def random_tokens(rng: np.random.Generator, n: int, length: int, alphabet: str) -> np.ndarray:
     """n random strings of `length` characters from `alphabet` (vectorised)."""
     letters = np.frombuffer(alphabet.encode(), dtype=np.uint8)
-    codes = letters[rng.integers(0, len(letters), size=(n, length))]
+    codes = letters[rng.integers(0, len(letters), size=(n, length), dtype=np.uint8)]
     return codes.view(f"S{length}").ravel().astype(str) if n else np.zeros(0, dtype=f"U{length}")
 
 

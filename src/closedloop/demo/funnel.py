@@ -19,7 +19,7 @@ STAGES = ("lead", "mql", "sal", "sql", "opportunity", "customer", "recycled", "d
 S = {name: i for i, name in enumerate(STAGES)}
 REASONS = tuple(r[0] for r in ref.REJECTION_MIX)
 R = {name: i for i, name in enumerate(REASONS)}
-SOURCES = ("person", "rule", "deal", "demo")
+SOURCES = ("person", "rule", "deal", "demo", "capture")
 
 
 @dataclass
@@ -88,6 +88,7 @@ class Simulation:
             self.rep[mask] = reps[self.rng.integers(0, len(reps), int(mask.sum()))]
         self.team = lead_team
         self.owned = np.zeros(leads.n, dtype=bool)
+        self.spam = np.zeros(leads.n, dtype=bool)  # rejected as spam or bots
 
     # --- helpers -------------------------------------------------------------------------
     def _p(self, ids, base, power, extra=1.0, cap=0.95):
@@ -109,9 +110,11 @@ class Simulation:
     # --- the run -------------------------------------------------------------------------
     def run(self) -> None:
         leads, rng = self.leads, self.rng
-        ids = np.arange(leads.n)
-        self.events.emit(ids, -1, S["lead"], leads.created, source="rule")
         inbound, outbound, partner = (np.flatnonzero(leads.source == k) for k in range(3))
+        # Created by a form on the website (inbound) or entered by the rep (outbound, partner).
+        self.events.emit(inbound, -1, S["lead"], leads.created[inbound], source="capture")
+        others = np.concatenate((outbound, partner))
+        self.events.emit(others, -1, S["lead"], leads.created[others], by=self._by(others))
         # Inbound: scoring or a demo request makes an MQL; junk is disqualified by marketing.
         mql = inbound[self._p(inbound, 0.22, 0.8, cap=0.9)]
         fast = rng.random(len(mql)) < 0.35
@@ -122,6 +125,7 @@ class Simulation:
         )
         rest = np.setdiff1d(inbound, mql)
         junk = rest[(self.quality[rest] < 0.45) & (rng.random(len(rest)) < 0.12)]
+        self.spam[junk] = True
         self._move(
             junk,
             "disqualified",
@@ -259,7 +263,6 @@ class Simulation:
             self.stage[rej_ids[m]] = stage
         is_recycled = target[rej] == S["recycled"]
         recycled_at[rej_ids[is_recycled]] = decided[rej][is_recycled]
-        self.spam = getattr(self, "spam", np.zeros(self.leads.n, dtype=bool))
         self.spam[rej_ids[reason[rej] == R["spam"]]] = True
         return ids[acc], decided[acc]
 

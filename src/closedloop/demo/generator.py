@@ -341,7 +341,7 @@ def _leads(
     table.add("stage", "str", np.array(funnel.STAGES, dtype=object)[stage])
     table.add("score", "int", score)
     table.add("score_band", "str", band)
-    table.add("is_spam", "bool", getattr(sim, "spam", np.zeros(n, dtype=bool)))
+    table.add("is_spam", "bool", sim.spam)
     table.add("tags", "json", [[]] * n)
     table.add("custom", "json", [{}] * n)
     table.add("first_touch_at", "ts", first("occurred_at"))

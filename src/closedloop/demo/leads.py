@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from closedloop.demo import names as nm
 from closedloop.demo import reference as ref
 from closedloop.demo.calendars import BusinessClock
 from closedloop.demo.frame import DAY, HOUR, pick, random_tokens, rank_in_group
@@ -60,9 +61,12 @@ def make_accounts(rng: np.random.Generator, n: int) -> Accounts:
     highs = np.array([s[4][1] for s in ref.COMPANY_SIZES])
     employees = rng.integers(lows[size], highs[size] + 1)
     a, b, c = rng.integers(0, 12, n), rng.integers(0, 12, n), rng.integers(0, 4, n)
-    e1, e2 = rng.integers(0, len(ref.COMPANY_WORDS_EN), n), rng.integers(0, len(ref.COMPANY_SUFFIX_EN), n)
-    cn_a, cn_b = rng.integers(0, len(ref.COMPANY_WORDS_CN), n), rng.integers(0, len(ref.COMPANY_SUFFIX_CN), n)
-    names, domains = [], []
+    e1, e2 = rng.integers(0, len(nm.COMPANY_WORDS_EN), n), rng.integers(0, len(nm.COMPANY_SUFFIX_EN), n)
+    cn_a, cn_b = (
+        rng.integers(0, len(nm.COMPANY_WORDS_CN), n),
+        rng.integers(0, len(nm.COMPANY_SUFFIX_CN), n),
+    )
+    company_names, domains = [], []
     for i, (cc, x, y, z, p, q, u, v) in enumerate(
         zip(
             country.tolist(),
@@ -77,19 +81,19 @@ def make_accounts(rng: np.random.Generator, n: int) -> Accounts:
         )
     ):
         if cc == "TW":
-            w1, w2, suffix = ref.COMPANY_WORDS_TW[x], ref.COMPANY_WORDS_TW[y], ref.COMPANY_SUFFIX_TW[z]
-            names.append(f"{w1[0]}{w2[0]}{suffix[0]}")
+            w1, w2, suffix = nm.COMPANY_WORDS_TW[x], nm.COMPANY_WORDS_TW[y], nm.COMPANY_SUFFIX_TW[z]
+            company_names.append(f"{w1[0]}{w2[0]}{suffix[0]}")
             domains.append(f"{w1[1]}{w2[1]}-{i + 1}.com.tw")
         elif cc == "CN":
-            w, suffix = ref.COMPANY_WORDS_CN[u], ref.COMPANY_SUFFIX_CN[v % len(ref.COMPANY_SUFFIX_CN)]
-            names.append(f"{ref.COMPANY_WORDS_CN[x % 8][0]}{w[0]}{suffix[0]}")
+            w, suffix = nm.COMPANY_WORDS_CN[u], nm.COMPANY_SUFFIX_CN[v % len(nm.COMPANY_SUFFIX_CN)]
+            company_names.append(f"{nm.COMPANY_WORDS_CN[x % 8][0]}{w[0]}{suffix[0]}")
             domains.append(f"{w[1]}{suffix[1]}-{i + 1}.cn")
         else:
-            word, suffix = ref.COMPANY_WORDS_EN[p], ref.COMPANY_SUFFIX_EN[q]
-            names.append(f"{word} {ref.COMPANY_WORDS_EN[x % 10]} {suffix}")
+            word, suffix = nm.COMPANY_WORDS_EN[p], nm.COMPANY_SUFFIX_EN[q]
+            company_names.append(f"{word} {nm.COMPANY_WORDS_EN[x % 10]} {suffix}")
             domains.append(f"{word.lower().replace(' ', '')}-{i + 1}.{cc.lower()}")
     tax_id = _tax_ids(rng, country)
-    return Accounts(n, region, country, industry, size, names, domains, tax_id, employees)
+    return Accounts(n, region, country, industry, size, company_names, domains, tax_id, employees)
 
 
 def _tax_ids(rng: np.random.Generator, country: np.ndarray) -> list[str | None]:
@@ -149,7 +153,7 @@ def make_leads(
     source = pick(rng, n, [0.80, 0.13, 0.07])
     group = np.array([REGION_GROUP[r[0]] for r in ref.REGIONS])[region]
     channel = pick(rng, n, [c[1] for c in ref.CHANNELS])
-    messaging, referral = CHANNEL_NAMES.index("Messaging"), CHANNEL_NAMES.index("Referral")
+    referral = CHANNEL_NAMES.index("Referral")
     channel = np.where(source == 2, referral, channel)
     channel = np.where(source == 1, -1, channel)
     campaign = _campaigns(rng, channel, group)
@@ -163,7 +167,6 @@ def make_leads(
     quality *= np.where(size >= 0, np.array([s[1] for s in ref.COMPANY_SIZES])[np.maximum(size, 0)], 0.6)
     quality *= np.array([r[5] for r in ref.REGIONS])[region]
     lead_type = np.where((source == 2) & (rng.random(n) < 0.4), "partner", "new_customer").astype("U20")
-    del messaging
     return Leads(
         n, created, account, region, country, industry, size, source, channel, campaign, quality, lead_type
     )
@@ -196,22 +199,22 @@ def _campaigns(rng: np.random.Generator, channel: np.ndarray, group: np.ndarray)
 def identities(rng: np.random.Generator, leads: Leads, accounts: Accounts) -> dict[str, list]:
     """Names, normalised unique emails, E.164 phones, LINE user ids and WeChat unionids."""
     n = leads.n
-    s_tw, g_tw = rng.integers(0, len(ref.SURNAMES_TW), n), rng.integers(0, len(ref.GIVEN_TW), n)
-    s_cn, g_cn = rng.integers(0, len(ref.SURNAMES_CN), n), rng.integers(0, len(ref.GIVEN_CN), n)
-    f_en, l_en = rng.integers(0, len(ref.FIRST_EN), n), rng.integers(0, len(ref.LAST_EN), n)
+    s_tw, g_tw = rng.integers(0, len(nm.SURNAMES_TW), n), rng.integers(0, len(nm.GIVEN_TW), n)
+    s_cn, g_cn = rng.integers(0, len(nm.SURNAMES_CN), n), rng.integers(0, len(nm.GIVEN_CN), n)
+    f_en, l_en = rng.integers(0, len(nm.FIRST_EN), n), rng.integers(0, len(nm.LAST_EN), n)
     free = rng.integers(0, 2, n)
     first, last, full, local, domain = [], [], [], [], []
     groups = ["TW", "CN", "APAC"]
     for i in range(n):
         cc = leads.country[i]
         if cc == "TW":
-            (sn, sr), (gn, gr) = ref.SURNAMES_TW[s_tw[i]], ref.GIVEN_TW[g_tw[i]]
+            (sn, sr), (gn, gr) = nm.SURNAMES_TW[s_tw[i]], nm.GIVEN_TW[g_tw[i]]
             first.append(gn), last.append(sn), full.append(sn + gn), local.append(f"{gr}.{sr}".lower())
         elif cc == "CN":
-            (sn, sr), (gn, gr) = ref.SURNAMES_CN[s_cn[i]], ref.GIVEN_CN[g_cn[i]]
+            (sn, sr), (gn, gr) = nm.SURNAMES_CN[s_cn[i]], nm.GIVEN_CN[g_cn[i]]
             first.append(gn), last.append(sn), full.append(sn + gn), local.append(f"{sr}{gr}")
         else:
-            fn, ln = ref.FIRST_EN[f_en[i]], ref.LAST_EN[l_en[i]]
+            fn, ln = nm.FIRST_EN[f_en[i]], nm.LAST_EN[l_en[i]]
             first.append(fn), last.append(ln), full.append(f"{fn} {ln}")
             local.append(f"{fn}.{ln}".lower().replace(" ", ""))
         a = leads.account[i]
@@ -236,7 +239,7 @@ def identities(rng: np.random.Generator, leads: Leads, accounts: Accounts) -> di
         "phone": _phones(rng, leads.country),
         "line_user_id": _optional(rng, leads.country == "TW", 0.3, "U", 32, HEX),
         "wechat_unionid": _optional(rng, leads.country == "CN", 0.35, "o", 27, ALNUM + "abcdefghijk_-"),
-        "title": np.array(ref.TITLES)[rng.integers(0, len(ref.TITLES), n)].tolist(),
+        "title": np.array(nm.TITLES)[rng.integers(0, len(nm.TITLES), n)].tolist(),
     }
 
 

@@ -188,9 +188,10 @@ def _assemble(rng, parts: Parts, leads: Leads, visitor_of, n_anon, anon_first_se
     utm_term = np.where(has_campaign & (channel == CH["Paid Search"]), utm_content, None)
 
     web = visitor >= 0
-    referrer = np.array(
-        [ref.REFERRERS.get(s) if s is not None else None for s in utm_source.tolist()], dtype=object
-    )
+    known = {source: url for source, url in ref.REFERRERS.items()}
+    referrer = np.full(m, None, dtype=object)
+    for source, url in known.items():
+        referrer[utm_source == source] = url
     referrer = np.where(web & (channel != CH["Direct"]) & (channel != CH["Email"]), referrer, None)
     pages = np.array([ref.SITE_ORIGIN + p for p in ref.LANDING_PAGES], dtype=object)
     lp_campaign = np.array([f"{ref.SITE_ORIGIN}/lp/{c[4]}" for c in ref.CAMPAIGNS], dtype=object)
@@ -218,12 +219,12 @@ def _assemble(rng, parts: Parts, leads: Leads, visitor_of, n_anon, anon_first_se
         field: np.full(m, None, dtype=object)
         for field in ("gclid", "fbclid", "msclkid", "li_fat_id", "line_click_id")
     }
-    ad = type_ == T["ad_click"]
-    tokens = random_tokens(
-        rng, m, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-    ).astype(object)
+    clickable = ((type_ == T["ad_click"]) | (channel == CH["Messaging"])) & web
+    tokens = np.full(m, None, dtype=object)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+    tokens[clickable] = random_tokens(rng, int(clickable.sum()), 40, alphabet).astype(object)
     for source, field in ref.CLICK_ID_BY_SOURCE.items():
-        mask = (ad | (channel == CH["Messaging"])) & (utm_source == source) & web
+        mask = clickable & (utm_source == source)
         prefix = {
             "gclid": "Cj0KCQiA",
             "fbclid": "IwAR",
