@@ -184,7 +184,7 @@ def allowed(output_format: str) -> None:
 def dead(output_format: str) -> None:
     """Messages that ran out of attempts, with the last error of each failed destination."""
     from closedloop.i18n import translate
-    from closedloop.outbox.worker import dead_messages
+    from closedloop.notifications.deadletters import dead_messages
 
     with open_store()() as session:
         items = dead_messages(session)
@@ -202,7 +202,7 @@ def dead(output_format: str) -> None:
 def retry(message_id: int) -> None:
     """Queue a dead message again (after fixing its channel)."""
     from closedloop.i18n import translate
-    from closedloop.outbox.worker import requeue
+    from closedloop.notifications.deadletters import requeue
 
     with unit_of_work(open_store()) as session:
         requeue(session=session, message_id=message_id)

@@ -37,12 +37,13 @@ def worker(
 ) -> None:
     """Deliver outbox messages to their subscribed channels, with retries."""
     from closedloop.i18n import translate
+    from closedloop.notifications import deadletters
     from closedloop.outbox import worker as outbox_worker
 
     factory = open_store()
     if show_status:
         with factory() as session:
-            report = outbox_worker.status(session)
+            report = deadletters.status(session)
         if output_format == "json":
             echo_json(report)
             return

@@ -15,10 +15,11 @@ from tests.integration.notifications.receivers import HttpReceiver
 
 from closedloop.db import unit_of_work
 from closedloop.notifications import service
+from closedloop.notifications.deadletters import dead_messages, requeue
 from closedloop.notifications.models import DeliveryAttempt, NotificationDelivery
 from closedloop.outbox import service as outbox
 from closedloop.outbox.models import OutboxMessage
-from closedloop.outbox.worker import RetryPolicy, Worker, WorkerSettings, dead_messages, requeue
+from closedloop.outbox.worker import RetryPolicy, Worker, WorkerSettings
 from closedloop.users.actor import system_actor
 
 SECRET_KEY = "k7Qp2vX9mZr4Lb8NwT3yHd6JfC1sGa5E"
