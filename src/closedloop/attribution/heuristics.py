@@ -11,12 +11,12 @@ from closedloop.i18n import translate
 
 def first_touch(journeys: Journeys) -> Credits:
     """100% to the first touch."""
-    return credits_from_touch_shares("first_touch", journeys, first_touch_shares(journeys))
+    return _one_touch("first_touch", journeys, journeys.touches[journeys.offsets[:-1]])
 
 
 def last_touch(journeys: Journeys) -> Credits:
     """100% to the last touch."""
-    return credits_from_touch_shares("last_touch", journeys, last_touch_shares(journeys))
+    return _one_touch("last_touch", journeys, journeys.touches[journeys.offsets[1:] - 1])
 
 
 def linear(journeys: Journeys) -> Credits:
@@ -39,6 +39,14 @@ def w_shaped(journeys: Journeys) -> Credits:
     return credits_from_touch_shares("w_shaped", journeys, w_shaped_shares(journeys))
 
 
+def _one_touch(model: str, journeys: Journeys, chosen: np.ndarray) -> Credits:
+    """Each journey's whole credit to one of its touches (no per-touch work)."""
+    k = len(journeys.keys)
+    conv = np.bincount(chosen, weights=journeys.conversions, minlength=k)
+    vals = np.bincount(chosen, weights=journeys.values, minlength=k)
+    return Credits(model, list(journeys.keys), conv, vals)
+
+
 def first_touch_shares(journeys: Journeys) -> np.ndarray:
     shares = np.zeros(len(journeys.touches))
     shares[journeys.offsets[:-1]] = 1.0
@@ -55,15 +63,21 @@ def linear_shares(journeys: Journeys) -> np.ndarray:
     return np.repeat(1.0 / journeys.lengths, journeys.lengths)
 
 
-def position_based_shares(journeys: Journeys) -> np.ndarray:
+def position_based_shares(
+    journeys: Journeys, pos: np.ndarray | None = None, n: np.ndarray | None = None
+) -> np.ndarray:
+    if pos is None or n is None:
+        pos, n = _positions(journeys)
+    shares = np.where((pos == 0) | (pos == n - 1), 0.4, 0.2 / np.maximum(n - 2, 1))
+    shares[n == 2] = 0.5
+    shares[n == 1] = 1.0
+    return shares
+
+
+def _positions(journeys: Journeys) -> tuple[np.ndarray, np.ndarray]:
+    """Each touch's position in its journey and its journey's length."""
     lengths = journeys.lengths
-    n = np.repeat(lengths, lengths)
-    pos = journeys.position_of_touch()
-    middle = 0.2 / np.maximum(n - 2, 1)
-    ends = (pos == 0) | (pos == n - 1)
-    shares = np.where(ends, 0.4, middle)
-    shares = np.where(n == 2, 0.5, shares)
-    return np.where(n == 1, 1.0, shares)
+    return journeys.position_of_touch(), np.repeat(lengths, lengths)
 
 
 def time_decay_shares(journeys: Journeys, half_life_days: float) -> np.ndarray:
@@ -87,15 +101,18 @@ def w_shaped_shares(journeys: Journeys) -> np.ndarray:
     lead = _require(journeys.lead_touch, "w_shaped")
     opp = _require(journeys.opportunity_touch, "w_shaped")
     lengths = journeys.lengths
-    pos = journeys.position_of_touch()
-    lead_at = np.repeat(np.maximum(lead, 0), lengths)
-    opp_at = np.repeat(np.maximum(opp, 0), lengths)
-    key = 0.3 * (pos == 0) + 0.3 * (pos == lead_at) + 0.3 * (pos == opp_at)
+    pos, n = _positions(journeys)
+    shares = position_based_shares(journeys, pos, n)
+    has_opp = np.repeat(opp >= 0, lengths)
+    pos, n = pos[has_opp], n[has_opp]
+    lead_at = np.repeat(np.maximum(lead, 0)[opp >= 0], lengths[opp >= 0])
+    opp_at = np.repeat(opp[opp >= 0], lengths[opp >= 0])
+    key = 0.3 * ((pos == 0).astype(np.float64) + (pos == lead_at) + (pos == opp_at))
     distinct_keys = 1 + (lead_at != 0) + ((opp_at != 0) & (opp_at != lead_at))
-    rest = np.repeat(lengths, lengths) - distinct_keys
-    shares = np.where(key > 0, key, 0.1 / np.maximum(rest, 1))
-    shares = np.where(rest == 0, key / 0.9, shares)
-    return np.where(np.repeat(opp >= 0, lengths), shares, position_based_shares(journeys))
+    rest = n - distinct_keys
+    w = np.where(key > 0, key, 0.1 / np.maximum(rest, 1))
+    shares[has_opp] = np.where(rest == 0, key / 0.9, w)
+    return shares
 
 
 def _require(array: np.ndarray | None, model: str) -> np.ndarray:

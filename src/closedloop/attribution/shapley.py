@@ -16,6 +16,7 @@ import numpy as np
 from closedloop.attribution.data import OTHER_KEY, Credits, Journeys
 
 MAX_PLAYERS = 12
+_CHUNK = 1 << 20  # subsets evaluated at once (sets per chunk = this >> set size)
 
 
 def shapley(journeys: Journeys) -> Credits:
@@ -45,11 +46,17 @@ def shapley(journeys: Journeys) -> Credits:
     ends = np.searchsorted(pj, first_journey, side="right")
     credit_conv = np.zeros(n_keys)
     credit_val = np.zeros(n_keys)
-    for s in np.flatnonzero(conv > 0) if len(codes) else []:
-        members = pk[starts[s] : ends[s]]
-        shares = _shares(members, key_code, codes, rate)
-        np.add.at(credit_conv, members, shares * conv[s])
-        np.add.at(credit_val, members, shares * val[s])
+    sizes = ends - starts
+    converting = np.flatnonzero(conv > 0)
+    for n in np.unique(sizes[converting]) if len(converting) else []:
+        group = converting[sizes[converting] == n]
+        step = max(1, _CHUNK >> int(n))
+        for chunk in range(0, len(group), step):
+            sets = group[chunk : chunk + step]
+            members = pk[starts[sets][:, None] + np.arange(n)]
+            shares = _shares(members, key_code, codes, rate)
+            np.add.at(credit_conv, members, shares * conv[sets][:, None])
+            np.add.at(credit_val, members, shares * val[sets][:, None])
     # value of sets that never converted (value without conversions): split equally
     for s in np.flatnonzero((conv == 0) & (val != 0)):
         members = pk[starts[s] : ends[s]]
@@ -58,25 +65,28 @@ def shapley(journeys: Journeys) -> Credits:
 
 
 def _shares(members: np.ndarray, key_code: np.ndarray, codes: np.ndarray, rate: np.ndarray) -> np.ndarray:
-    """Shapley values of the members in the game v, negatives set to 0, normalised to sum 1."""
-    n = len(members)
-    sub = np.zeros(1, dtype=np.uint64)
+    """Shapley values for sets of n members (one row each) in the game v, negatives to 0, rows sum to 1.
+
+    Subset m of a row is a bit mask over its members; its code is the sum of the members' codes.
+    phi_b = sum over subsets m without b of |m|! (n - |m| - 1)! / n! * (v(m + b) - v(m)).
+    """
+    rows, n = members.shape
+    sub = np.zeros((rows, 1), dtype=np.uint64)
     size = np.zeros(1, dtype=np.int64)
-    for code in key_code[members]:
-        sub = np.concatenate([sub, sub + code])
+    for j in range(n):
+        sub = np.concatenate([sub, sub + key_code[members[:, j]][:, None]], axis=1)
         size = np.concatenate([size, size + 1])
-    where = np.searchsorted(codes, sub)
-    where = np.minimum(where, len(codes) - 1)
+    where = np.minimum(np.searchsorted(codes, sub), len(codes) - 1)
     v = np.where(codes[where] == sub, rate[where], 0.0)
-    weight = np.array([factorial(t) * factorial(n - t - 1) / factorial(n) for t in range(n)])
-    index = np.arange(len(sub))
-    phi = np.empty(n)
+    weight = np.array([factorial(t) * factorial(n - t - 1) / factorial(n) for t in range(n)] + [0.0])
+    index = np.arange(1 << n)
+    phi = np.empty((rows, n))
     for b in range(n):
         without = index[(index >> b) & 1 == 0]
-        phi[b] = np.dot(weight[size[without]], v[without + (1 << b)] - v[without])
+        phi[:, b] = (v[:, without + (1 << b)] - v[:, without]) @ weight[size[without]]
     phi = np.maximum(phi, 0.0)
-    total = phi.sum()
-    return phi / total if total > 0 else np.full(n, 1.0 / n)
+    total = phi.sum(axis=1, keepdims=True)
+    return np.divide(phi, total, out=np.full_like(phi, 1.0 / n), where=total > 0)
 
 
 def _distinct_sets(journeys: Journeys) -> tuple[list[str], np.ndarray, np.ndarray]:

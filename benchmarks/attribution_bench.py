@@ -1,0 +1,219 @@
+"""Attribution benchmark: closedloop's models against marketing-attribution-models (same data, same process).
+
+Generates 1M journeys (~3M touches) with a fixed seed, aggregates them into a path table
+(~140k distinct paths), times every model warm (median of several runs) and the peer's shared
+models, and checks agreement (first, last, linear credits and Markov removal effects to 1e-9).
+
+    .venv/bin/pip install marketing-attribution-models==2.1.1   # the benchmark only (extra `bench`)
+    .venv/bin/python benchmarks/attribution_bench.py [--journeys 1000000] [--runs 5] [--peer-runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from closedloop.attribution import heuristics, markov, shapley
+from closedloop.attribution.data import Journeys
+
+CHANNELS = [
+    "Paid Search", "Organic Search", "Paid Social", "Organic Social", "Email", "Display",
+    "Affiliates", "Referral", "Messaging", "Events", "Direct", "Other",
+]  # fmt: skip
+MAX_LEN = 14
+
+
+def generate(n: int, seed: int) -> Journeys:
+    """1M journeys with times and key-touch positions (touch level, no aggregation)."""
+    rng = np.random.default_rng(seed)
+    lengths = np.minimum(1 + rng.poisson(2.0, n), MAX_LEN)
+    popularity = 1.0 / np.arange(1, len(CHANNELS) + 1) ** 0.5
+    touches = rng.choice(len(CHANNELS), size=int(lengths.sum()), p=popularity / popularity.sum())
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    jid = np.repeat(np.arange(n), lengths)
+    # converting more often after Email, Events and Paid Search touches, and with longer paths
+    lift = np.array([0.5, 0.2, 0.1, 0.0, 0.6, -0.2, 0.0, 0.1, 0.3, 0.7, 0.2, -0.3])
+    score = -2.2 + np.bincount(jid, weights=lift[touches], minlength=n)
+    converted = rng.random(n) < 1 / (1 + np.exp(-score))
+    values = np.where(converted, np.round(rng.lognormal(10, 1, n), 2), 0.0)
+    gaps = rng.exponential(4.0, len(touches))
+    # ages: days from each touch to the conversion (the last touch is the youngest)
+    reverse_cum = np.cumsum(gaps[::-1])[::-1]
+    ages = reverse_cum - np.repeat(reverse_cum[offsets[1:] - 1], lengths)
+    lead = rng.integers(0, lengths)
+    opp = np.where(rng.random(n) < 0.5, rng.integers(0, lengths), -1)
+    conv = converted.astype(np.float64)
+    return Journeys(
+        list(CHANNELS), offsets, touches.astype(np.int64), conv, values, 1.0 - conv, ages, lead, opp
+    )
+
+
+def to_path_table(journeys: Journeys) -> Journeys:
+    """Aggregate identical paths (the path-table form: one row per distinct path)."""
+    base = len(journeys.keys) + 1
+    lengths = journeys.lengths
+    pos = journeys.position_of_touch()
+    code = np.zeros(journeys.count, dtype=np.int64)
+    np.add.at(code, journeys.journey_of_touch(), (journeys.touches + 1) * base**pos)
+    unique, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    k = len(unique)
+    new_lengths = lengths[first]
+    starts = journeys.offsets[first]
+    offsets = np.concatenate([[0], np.cumsum(new_lengths)]).astype(np.int64)
+    take = np.repeat(starts, new_lengths) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], new_lengths))
+    return Journeys(
+        list(journeys.keys),
+        offsets,
+        journeys.touches[take],
+        np.bincount(inverse, weights=journeys.conversions, minlength=k),
+        np.bincount(inverse, weights=journeys.values, minlength=k),
+        np.bincount(inverse, weights=journeys.nulls, minlength=k),
+    )
+
+
+def median_time(fn: Callable[[], object], runs: int, label: str = "") -> tuple[float, object]:
+    fn()  # warm
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    if label:
+        print(f"  measured {label}: {statistics.median(times):.3f} s", file=sys.stderr, flush=True)
+    return statistics.median(times), result
+
+
+def peer_frame(paths: Journeys):
+    """The same path table in the peer's grouped-journey format (a row per path and outcome)."""
+    import polars as pl
+
+    names = np.array(paths.keys, dtype=object)
+    strings = [
+        " > ".join(names[paths.touches[a:b]])
+        for a, b in zip(paths.offsets[:-1], paths.offsets[1:], strict=True)
+    ]
+    rows = {"journey": [], "has_conversion": [], "occurrences": []}
+    for counts, flag in ((paths.conversions, True), (paths.nulls, False)):
+        keep = np.flatnonzero(counts > 0)
+        rows["journey"] += [strings[i] for i in keep]
+        rows["has_conversion"] += [flag] * len(keep)
+        rows["occurrences"] += counts[keep].astype(np.int64).tolist()
+    return pl.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--journeys", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--peer-runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=20261123)
+    args = parser.parse_args()
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent, check=False).stdout.strip()  # fmt: skip
+    print(f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
+          f"python {platform.python_version()} numpy {np.__version__}; commit {commit}; "
+          f"load average {os.getloadavg()[0]:.1f} (the machine is shared)")  # fmt: skip
+    journeys = generate(args.journeys, args.seed)
+    start = time.perf_counter()
+    table = to_path_table(journeys)
+    aggregate = time.perf_counter() - start
+    print(f"data: {journeys.count:,} journeys, {len(journeys.touches):,} touches, {table.count:,} distinct paths, "
+          f"{int(journeys.conversions.sum()):,} conversions, seed {args.seed} (path table built in {aggregate:.2f} s)")  # fmt: skip
+
+    rows: list[tuple[str, str, float, float | None]] = []
+    ours: dict[str, object] = {}
+    touch_level = {
+        "first_touch": heuristics.first_touch,
+        "last_touch": heuristics.last_touch,
+        "linear": heuristics.linear,
+        "position_based": heuristics.position_based,
+        "time_decay": heuristics.time_decay,
+        "w_shaped": heuristics.w_shaped,
+    }
+    for name, fn in touch_level.items():
+        t, _ = median_time(lambda fn=fn: fn(journeys), args.runs, name)
+        rows.append((name, f"{journeys.count:,} journeys, {len(journeys.touches):,} touches", t, None))
+    path_level: dict[str, Callable[[], object]] = {
+        "first_touch": lambda: heuristics.first_touch(table),
+        "last_touch": lambda: heuristics.last_touch(table),
+        "linear": lambda: heuristics.linear(table),
+        "position_based": lambda: heuristics.position_based(table),
+        "markov k=1": lambda: markov.markov(table, order=1),
+        "markov k=2": lambda: markov.markov(table, order=2),
+        "markov k=3": lambda: markov.markov(table, order=3),
+        "shapley": lambda: shapley.shapley(table),
+    }
+    for name, fn in path_level.items():
+        t, result = median_time(fn, args.runs, name)
+        ours[name] = result
+        rows.append((name, f"path table, {table.count:,} paths", t, None))
+    t, _ = median_time(lambda: markov.markov(table, order=4), 1, "markov k=4")
+    rows.append(("markov k=4", f"path table, {table.count:,} paths (1 run)", t, None))
+
+    peer_note = ""
+    try:
+        from mam.core import MAM
+
+        frame = peer_frame(table)
+        start = time.perf_counter()
+        peer = MAM(frame, format_type="grouped_journey", channels_colname="journey",
+                   journey_with_conv_colname="has_conversion", occurrences_colname="occurrences")  # fmt: skip
+        peer_setup = time.perf_counter() - start
+        peer_calls = {
+            "first_touch": peer.run_first_click,
+            "last_touch": peer.run_last_click,
+            "linear": peer.run_linear,
+            "position_based": peer.run_position_based,
+            "markov k=1": peer.run_markov,
+        }
+        peer_results = {}
+        for name, call in peer_calls.items():
+            t, result = median_time(call, args.peer_runs, "peer " + name)
+            peer_results[name] = result
+            rows = [(n, d, o, t if n == name and d.startswith("path") else p) for n, d, o, p in rows]
+        peer_note = f"peer: marketing-attribution-models 2.1.1 (polars), setup {peer_setup:.2f} s not timed"
+        check_agreement(ours, peer_results)
+    except ImportError:
+        peer_note = "peer: marketing-attribution-models not installed (pip install it into .venv to compare)"
+
+    print(peer_note)
+    print(f"{'model':<16} {'data':<34} {'closedloop s':>13} {'peer s':>9} {'peer/ours':>10}")
+    for name, data, t, p in rows:
+        peer_s = f"{p:9.3f}" if p is not None else f"{'-':>9}"
+        ratio = f"{p / t:9.1f}x" if p is not None else f"{'-':>10}"
+        print(f"{name:<16} {data:<34} {t:13.3f} {peer_s} {ratio}")
+
+
+def check_agreement(ours: dict[str, object], peer: dict[str, object]) -> None:
+    """Credits of first, last, linear (and position_based) and Markov removal effects, to 1e-9."""
+    for name in ("first_touch", "last_touch", "linear", "position_based"):
+        mine = ours[name]
+        theirs = dict(peer[name].to_polars().select(["channels", "attribution"]).iter_rows())
+        worst = max(
+            abs(float(c) - float(theirs.get(k, 0.0)))
+            for k, c in zip(mine.keys, mine.conversions, strict=True)
+        )
+        relative = worst / max(float(mine.conversions.sum()), 1.0)
+        status = "agree" if relative < 1e-9 else "DISAGREE"
+        print(f"agreement {name:<15} max |diff| {worst:.3e} conversions (relative {relative:.1e}): {status}")
+    mine = ours["markov k=1"]
+    removal = peer["markov k=1"].metadata["removal_effect"]["removal_effect"].to_dict()
+    worst = max(
+        abs(float(r) - float(removal[k])) for k, r in zip(mine.keys, mine.removal_effects, strict=True)
+    )
+    status = "agree" if worst < 1e-9 else "DISAGREE"
+    print(f"agreement markov removal effects max |diff| {worst:.3e}: {status}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
