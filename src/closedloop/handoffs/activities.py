@@ -16,7 +16,7 @@ from closedloop.audit.service import snapshot
 from closedloop.clock import Clock, system_clock
 from closedloop.deals.models import Deal
 from closedloop.errors import NotFound, ValidationFailed
-from closedloop.handoffs import service as handoff_service
+from closedloop.handoffs import breaches
 from closedloop.handoffs.models import ACTIVITY_TYPES, RESPONSE_ACTIVITY_TYPES, Activity, Handoff
 from closedloop.i18n import translate
 from closedloop.users.actor import Actor
@@ -72,7 +72,7 @@ def log_activity(
         session.execute(update(Deal).where(Deal.id == deal.id).values(last_activity_at=now))
     session.flush()
     if lead_id is not None and type in RESPONSE_ACTIVITY_TYPES:
-        handoff_service.record_response(session, lead_id=lead_id, recorded_at=now, clock=clock)
+        breaches.record_response(session, lead_id=lead_id, recorded_at=now, clock=clock)
         session.flush()
     audit_service.record(
         session,

@@ -323,3 +323,64 @@ def _decision(line: Line, h: Handoff, as_of: datetime) -> None:
                 "decided_at": _iso(decided),
             }
         )
+
+
+REJECTION_DIMENSIONS = ("source_type", "channel", "campaign", "utm_source", "region", "owner", "team")
+
+
+def rejections(
+    *,
+    session: Session,
+    period_start: datetime,
+    period_end: datetime,
+    by: tuple[str, ...] = (),
+    team_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Sales' verdicts flowing back to marketing: hand-offs, rejections and the reason mix per group.
+
+    Groups are the lead's source type, first-touch channel, campaign or utm_source (`(none)` when
+    missing), region, owner or team, over hand-offs assigned in [period_start, period_end).
+    """
+    from closedloop.marketing.models import Campaign
+
+    unknown = [d for d in by if d not in REJECTION_DIMENSIONS]
+    if unknown:
+        from closedloop.errors import ValidationFailed
+
+        raise ValidationFailed(
+            f"cannot group rejections by {unknown[0]!r} (one of: {', '.join(REJECTION_DIMENSIONS)})",
+            detail={"field": "by"},
+        )
+    columns = {
+        "source_type": Lead.source_type,
+        "channel": func.coalesce(Lead.first_channel, "(none)"),
+        "campaign": func.coalesce(Campaign.name, "(none)"),
+        "utm_source": func.coalesce(Lead.first_utm_source, "(none)"),
+        "region": func.coalesce(Lead.region, "(none)"),
+        "owner": Handoff.owner_id,
+        "team": Handoff.team_id,
+    }
+    keys = [columns[d].label(d) for d in by]
+    base = (
+        select(*keys, Handoff.rejection_reason, func.count(Handoff.id))
+        .join(Lead, Lead.id == Handoff.lead_id)
+        .outerjoin(Campaign, Campaign.id == Lead.first_campaign_id)
+        .where(Handoff.assigned_at >= period_start, Handoff.assigned_at < period_end)
+        .group_by(*keys, Handoff.rejection_reason)
+    )
+    if team_id is not None:
+        base = base.where(Handoff.team_id == team_id)
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in session.execute(base).all():
+        key, reason, count = tuple(row[: len(by)]), row[len(by)], int(row[len(by) + 1])
+        group = groups.setdefault(
+            key, {"group": dict(zip(by, key, strict=True)), "handed_off": 0, "rejected": 0, "reasons": {}}
+        )
+        group["handed_off"] += count
+        if reason is not None:
+            group["rejected"] += count
+            group["reasons"][reason] = group["reasons"].get(reason, 0) + count
+    result = sorted(groups.values(), key=lambda g: (-g["handed_off"], str(g["group"])))
+    for group in result:
+        group["rejection_rate"] = group["rejected"] / group["handed_off"] if group["handed_off"] else None
+    return result
