@@ -73,6 +73,19 @@ def list_(status: str | None, team: str | None, owner: str | None, limit: int, o
     _emit(rows, output_format)
 
 
+def _period(
+    session: Any, from_date: datetime | None, to_date: datetime | None, now: datetime
+) -> tuple[datetime, datetime, str]:
+    """[start, end) of inclusive local dates in the reporting zone (default: this month to today)."""
+    zone = reporting_zone(session)
+    today = now.astimezone(zone).date()
+    first: date = from_date.date() if from_date else today.replace(day=1)
+    last: date = to_date.date() if to_date else today
+    start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    return start, end, zone.key
+
+
 def _team_id(session: Any, name: str | None) -> int | None:
     if name is None:
         return None
@@ -249,23 +262,13 @@ def ledger(
     from_date: datetime | None, to_date: datetime | None, team: str | None, lang: str, output_format: str
 ) -> None:
     """The two-sided SLA ledger: marketing's and sales' commitments, actual against target, breaches."""
-    from zoneinfo import ZoneInfo
-
     from closedloop.clock import system_clock
     from closedloop.handoffs.ledger import sla_ledger
     from closedloop.i18n import translate
-    from closedloop.workspace.models import WorkspaceSettings
 
     now = system_clock()
     with open_store()() as session:
-        settings = session.get(WorkspaceSettings, 1)
-        zone_name = settings.reporting_time_zone if settings else "Asia/Taipei"
-        zone = ZoneInfo(zone_name)
-        today = now.astimezone(zone).date()
-        first: date = from_date.date() if from_date else today.replace(day=1)
-        last: date = to_date.date() if to_date else today
-        start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
-        end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        start, end, zone_name = _period(session, from_date, to_date, now)
         result = sla_ledger(
             session=session,
             period_start=start,
@@ -292,4 +295,48 @@ def ledger(
                 "breaches": len(line.breaches),
             }
         )
+    _emit(rows, output_format)
+
+
+@handoff.command("rejections")
+@click.option(
+    "--from", "from_date", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First local date."
+)
+@click.option("--to", "to_date", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last local date.")
+@click.option(
+    "--by",
+    "dims",
+    multiple=True,
+    type=click.Choice(["source_type", "channel", "campaign", "utm_source", "region", "owner", "team"]),
+    help="Group by (repeatable).",
+)
+@click.option("--team", default=None, help="Team name (default: every team).")
+@FORMAT_OPTION
+def rejections(
+    from_date: datetime | None,
+    to_date: datetime | None,
+    dims: tuple[str, ...],
+    team: str | None,
+    output_format: str,
+) -> None:
+    """Sales' rejections flowing back to marketing: rate and reason mix by source, channel, campaign."""
+    from closedloop.clock import system_clock
+    from closedloop.handoffs.ledger import rejections as breakdown
+
+    with open_store()() as session:
+        start, end, _ = _period(session, from_date, to_date, system_clock())
+        rows = breakdown(
+            session=session, period_start=start, period_end=end, by=dims, team_id=_team_id(session, team)
+        )
+    if output_format != "json":
+        rows = [
+            {
+                **r["group"],
+                "handed_off": r["handed_off"],
+                "rejected": r["rejected"],
+                "rejection_rate": None if r["rejection_rate"] is None else round(r["rejection_rate"], 4),
+                "reasons": "; ".join(f"{k}={v}" for k, v in sorted(r["reasons"].items())),
+            }
+            for r in rows
+        ]
     _emit(rows, output_format)

@@ -208,3 +208,35 @@ def test_routing_in_the_store_account_owner_round_robin_and_caps(world):
     account = world.account("Acme", owner=sue)
     assert mql(region="北區", account_id=account.id).owner_id == sue.id
     s.commit()
+
+
+def test_rejections_flow_back_by_channel_campaign_and_reason(world):
+    from closedloop.handoffs.ledger import rejections
+    from closedloop.marketing.models import Campaign
+
+    s = world.session
+    north = world.team("north")
+    spring = Campaign(name="Spring Expo", normalised_name="spring expo", channel="Paid Search")
+    s.add(spring)
+    s.flush()
+    paid = [world.lead(first_channel="Paid Search", first_campaign_id=spring.id) for _ in range(2)]
+    mail = world.lead(first_channel="Email")
+    bare = world.lead()
+    handoff(s, paid[0], north, tpe(11, 2, 10), rejected=tpe(11, 2, 11), reason="spam")
+    handoff(s, paid[1], north, tpe(11, 3, 10), accepted=tpe(11, 3, 11))
+    handoff(s, mail, north, tpe(11, 4, 10), rejected=tpe(11, 4, 11), reason="no_budget")
+    handoff(s, bare, north, tpe(11, 5, 10))
+    handoff(s, mail, north, tpe(12, 2, 10), rejected=tpe(12, 2, 11), reason="spam")  # outside the period
+    s.commit()
+    rows = rejections(session=s, period_start=tpe(11, 1), period_end=tpe(12, 1), by=("channel", "campaign"))
+    assert [
+        (r["group"], r["handed_off"], r["rejected"], r["reasons"], r["rejection_rate"]) for r in rows
+    ] == [
+        ({"channel": "Paid Search", "campaign": "Spring Expo"}, 2, 1, {"spam": 1}, 0.5),
+        ({"channel": "(none)", "campaign": "(none)"}, 1, 0, {}, 0.0),
+        ({"channel": "Email", "campaign": "(none)"}, 1, 1, {"no_budget": 1}, 1.0),
+    ]
+    overall = rejections(session=s, period_start=tpe(11, 1), period_end=tpe(12, 1))
+    assert [(r["handed_off"], r["rejected"], r["reasons"]) for r in overall] == [
+        (4, 2, {"spam": 1, "no_budget": 1})
+    ]
