@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:27:41.657835
+Create Date: 2026-11-23 14:48:57.073940
 """
 
 from collections.abc import Sequence
@@ -72,6 +72,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_rates")),
         sa.UniqueConstraint("currency", "rate_date", name=op.f("uq_exchange_rates_currency_rate_date")),
     )
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("principal_hash", sa.String(length=64), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("method", sa.String(length=8), nullable=False),
+        sa.Column("path", sa.String(length=2000), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("content_type", sa.String(length=200), nullable=True),
+        sa.Column("response_body", sa.Text(), nullable=True),
+        sa.Column("created_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
+        sa.UniqueConstraint("principal_hash", "key", name=op.f("uq_idempotency_keys_principal_hash_key")),
+    )
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_idempotency_keys_created_at"), ["created_at"], unique=False)
+
     op.create_table(
         "outbox_messages",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -1174,6 +1192,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_messages_pending")
 
     op.drop_table("outbox_messages")
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_keys_created_at"))
+
+    op.drop_table("idempotency_keys")
     op.drop_table("exchange_rates")
     op.drop_table("erased_identities")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
