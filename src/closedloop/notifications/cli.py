@@ -8,11 +8,11 @@ import click
 
 from closedloop.cli.common import FORMAT_OPTION, echo_json, open_store, settings
 from closedloop.db import unit_of_work
+from closedloop.users.actor import Actor, system_actor
 
 
-def _actor():  # type: ignore[no-untyped-def]
-    from closedloop.users.actor import system_actor
-
+def _actor() -> Actor:
+    """Commands run by whoever operates the installation: an admin acting through the CLI."""
     return system_actor("cli")
 
 

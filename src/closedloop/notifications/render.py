@@ -8,7 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from closedloop.i18n import MESSAGES, normalise_language, translate
+from closedloop.i18n import normalise_language, translate
+from closedloop.i18n.catalog import MESSAGES
 
 TOPICS = (
     "mql_assigned",
@@ -97,9 +98,10 @@ def format_time(value: object, time_zone: str) -> str:
     """A timestamp in the reader's zone: `2026-11-23 18:00 (Asia/Taipei)`."""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            parsed: object = datetime.fromisoformat(value)
         except ValueError:
             return value
+        value = parsed
     if not isinstance(value, datetime) or value.tzinfo is None:
         return str(value) if value is not None else ""
     return f"{value.astimezone(ZoneInfo(time_zone)):%Y-%m-%d %H:%M} ({time_zone})"

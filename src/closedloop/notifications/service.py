@@ -204,7 +204,13 @@ def delivery_key(event_key: str, channel_id: int, recipient: str) -> str:
 
 def _email_recipients(channel: NotificationChannel) -> list[str]:
     value = channel.config.get("to") or []
-    items = value.split(",") if isinstance(value, str) else [str(v) for v in value]  # type: ignore[union-attr]
+    items = (
+        value.split(",")
+        if isinstance(value, str)
+        else [str(v) for v in value]
+        if isinstance(value, list)
+        else []
+    )
     return [item.strip() for item in items if item.strip()]
 
 

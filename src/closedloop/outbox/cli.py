@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from datetime import timedelta
 
 import click
@@ -66,7 +68,10 @@ def worker(
             http_timeout=timeout,
         ),
     )
-    stats = runner.run(once=once, max_seconds=max_seconds, poll_interval=poll_interval)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    stats = runner.run(once=once, max_seconds=max_seconds, poll_interval=poll_interval, stop=stop)
     summary = {
         "worker": runner.worker_id,
         "messages": stats.messages,
@@ -77,4 +82,12 @@ def worker(
     if output_format == "json":
         echo_json(summary)
     else:
-        click.echo(translate("notifications.cli.worker_done", **summary))
+        click.echo(
+            translate(
+                "notifications.cli.worker_done",
+                worker=runner.worker_id,
+                messages=stats.messages,
+                sent=stats.sent,
+                failed=stats.failed,
+            )
+        )

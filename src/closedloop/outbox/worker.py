@@ -12,6 +12,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -46,7 +47,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rng: random.Random) -> timedelta:
         """Wait after failed attempt `attempt` (1-based): half of base*2^(n-1) fixed, half random."""
-        step = min(self.cap, self.base * (2 ** (attempt - 1)))
+        step: timedelta = min(self.cap, self.base * (2 ** (attempt - 1)))
         return step / 2 + (step / 2) * rng.random()
 
 
@@ -304,20 +305,40 @@ class Worker:
             claimed = self.claim()
             if not claimed:
                 break
-            for message_id in claimed:
+            for position, message_id in enumerate(claimed):
                 if should_stop():
+                    self.release(claimed[position:])
                     break
                 self.process(message_id, stats)
         return stats
 
+    def release(self, message_ids: list[int]) -> None:
+        """Give back claims this worker will not work on, so others need not wait for the lease."""
+        with unit_of_work(self.session_factory) as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(message_ids), OutboxMessage.claimed_by == self.worker_id)
+                .values(claimed_by=None, claimed_until=None),
+                execution_options={"synchronize_session": False},
+            )
+
     def run(
-        self, *, once: bool = False, max_seconds: float | None = None, poll_interval: float = 2.0
+        self,
+        *,
+        once: bool = False,
+        max_seconds: float | None = None,
+        poll_interval: float = 2.0,
+        stop: threading.Event | None = None,
     ) -> RunStats:
-        """Drain, then poll until `max_seconds` pass (or return after one drain with `once`)."""
+        """Drain, then poll until `max_seconds` pass or `stop` is set (or after one drain with `once`).
+
+        A stop request lets the message in hand finish; a kill is safe too, only slower to recover.
+        """
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        stop = stop or threading.Event()
 
         def should_stop() -> bool:
-            return deadline is not None and time.monotonic() >= deadline
+            return stop.is_set() or (deadline is not None and time.monotonic() >= deadline)
 
         total = RunStats()
         while True:
@@ -326,8 +347,5 @@ class Worker:
                 setattr(total, name, getattr(total, name) + getattr(stats, name))
             if once or should_stop():
                 return total
-            time.sleep(
-                poll_interval
-                if deadline is None
-                else max(0.0, min(poll_interval, deadline - time.monotonic()))
-            )
+            remaining = poll_interval if deadline is None else deadline - time.monotonic()
+            stop.wait(max(0.0, min(poll_interval, remaining)))

@@ -110,3 +110,38 @@ def test_killed_worker_loses_nothing_and_resends_only_unfinished(store):
         assert seen_before_restart < len(receiver.requests)
     finally:
         receiver.stop()
+
+
+def test_sigterm_finishes_the_message_in_hand_and_releases_the_rest(sqlite_store):
+    receiver = HttpReceiver(delay=0.2)
+    base = receiver.start()
+    try:
+        with unit_of_work(sqlite_store.session_factory) as s:
+            service.allow_url(session=s, url_prefix=base, actor=ADMIN)
+            channel = service.add_channel(
+                session=s,
+                name="a",
+                kind="webhook",
+                url=f"{base}/a",
+                secret="secret-a",
+                secret_key=SECRET_KEY,
+                actor=ADMIN,
+            )
+            service.subscribe(session=s, channel_id=channel.id, topic="*", actor=ADMIN)
+            for n in range(MESSAGES):
+                outbox.enqueue(s, topic="deal.won", idempotency_key=f"deal.won:{n}", payload={"deal_id": n})
+        worker = _worker(sqlite_store.url, "--max-seconds", "60", "--format", "json")
+        _wait(lambda: len(receiver.requests) >= 2 and receiver.in_flight == 1)
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+        assert worker.returncode == 0, err.decode()
+        summary = json.loads(out)
+        with sqlite_store.session() as s:
+            messages = s.query(OutboxMessage).all()
+        delivered = [m for m in messages if m.status == "delivered"]
+        # The request in flight at SIGTERM was answered and recorded; nothing stays claimed.
+        assert len(delivered) == summary["sent"] == len(receiver.requests)
+        assert len(delivered) < MESSAGES
+        assert all(m.claimed_by is None and m.claimed_until is None for m in messages)
+    finally:
+        receiver.stop()
