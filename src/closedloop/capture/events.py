@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 from closedloop.marketing.models import CLICK_ID_FIELDS
 
@@ -15,6 +15,7 @@ UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_te
 PUBLIC_TYPES = ("page_view", "ad_click", "event", "content_download", "chat", "webinar", "other")
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 EVENT_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
+TOUCH_KEYS = frozenset((*UTM_FIELDS, *CLICK_ID_FIELDS))
 MAX_SHORT = 255
 MAX_URL = 2000
 # Clock skew we forgive (a client a little ahead), and the oldest queued event we accept.
@@ -66,7 +67,10 @@ class BatchError(ValueError):
 
 def clean_url(value: str) -> str:
     """An http(s) URL without its query string and fragment (landing pages group by path)."""
-    parts = urlsplit(value)
+    return _clean(urlsplit(value))
+
+
+def _clean(parts: SplitResult) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", "", ""))
 
 
@@ -74,10 +78,16 @@ def url_params(value: str | None) -> dict[str, str]:
     """The UTM and click-id parameters found in a URL's query string (first occurrence wins)."""
     if not value:
         return {}
+    return _params(urlsplit(value).query)
+
+
+def _params(query: str) -> dict[str, str]:
     found: dict[str, str] = {}
-    for key, val in parse_qsl(urlsplit(value).query, keep_blank_values=False):
+    if not query:
+        return found
+    for key, val in parse_qsl(query, keep_blank_values=False):
         name = key.strip().lower()
-        if name in UTM_FIELDS or name in CLICK_ID_FIELDS:
+        if name in TOUCH_KEYS:
             found.setdefault(name, val.strip()[:MAX_SHORT])
     return found
 
@@ -120,15 +130,18 @@ def _text(raw: dict[str, Any], name: str, limit: int, errors: list[FieldError], 
     return value or None
 
 
-def _url(raw: dict[str, Any], name: str, errors: list[FieldError], index: int) -> str | None:
+def _url(
+    raw: dict[str, Any], names: tuple[str, str], errors: list[FieldError], index: int
+) -> SplitResult | None:
+    name = names[0] if raw.get(names[0]) is not None else names[1]
     value = _text(raw, name, MAX_URL, errors, index)
     if value is None:
         return None
-    scheme = urlsplit(value).scheme.lower()
-    if scheme not in ("http", "https", "android-app") or not urlsplit(value).netloc:
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https", "android-app") or not parts.netloc:
         errors.append(FieldError(index, name, "must be an absolute http(s) URL"))
         return None
-    return value
+    return parts
 
 
 def parse_event(
@@ -154,10 +167,10 @@ def parse_event(
             occurred_at = parse_timestamp(stamp, now=now)
         except ValueError as exc:
             errors.append(FieldError(index, "ts", str(exc)))
-    page = _url(raw, "url", errors, index) or _url(raw, "landing_page", errors, index)
-    referrer = _url(raw, "ref", errors, index) or _url(raw, "referrer", errors, index)
-    values: dict[str, str | None] = dict(url_params(page))
-    for name in (*UTM_FIELDS, *CLICK_ID_FIELDS):
+    page = _url(raw, ("url", "landing_page"), errors, index)
+    referrer = _url(raw, ("ref", "referrer"), errors, index)
+    values: dict[str, str | None] = _params(page.query) if page is not None else {}
+    for name in TOUCH_KEYS.intersection(raw):
         explicit = _text(raw, name, MAX_SHORT, errors, index)
         if explicit is not None:
             values[name] = explicit
@@ -169,8 +182,8 @@ def parse_event(
         visitor_key=str(vid),
         type=str(kind),
         occurred_at=occurred_at,
-        landing_page=clean_url(page) if page else None,
-        referrer=clean_url(referrer) if referrer else None,
+        landing_page=_clean(page) if page is not None else None,
+        referrer=_clean(referrer) if referrer is not None else None,
         values=values,
     )
 

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from closedloop.capture import forms
 from closedloop.capture import service as capture_service
-from closedloop.capture.events import BatchError, FieldError, parse_batch
+from closedloop.capture.events import VISITOR_ID, BatchError, FieldError, parse_batch
 from closedloop.capture.ratelimit import RateLimiter
 from closedloop.capture.settings import CaptureSettings, get_capture_settings
 from closedloop.capture.writer import GroupWriter, Job
@@ -175,15 +175,13 @@ def _limited(state: _State, key: str, request: Request, cost: int, origin: str) 
 def _set_visitor_cookie(
     request: Request, response: Response, vid: str | None, settings: CaptureSettings
 ) -> None:
-    if vid and settings.set_cookie and request.cookies.get(COOKIE) != vid:
-        response.set_cookie(
-            COOKIE,
-            vid,
-            max_age=COOKIE_MAX_AGE,
-            path="/",
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
+    """The first-party `cl_vid` cookie, 400 days, readable by the snippet (not HttpOnly)."""
+    if not vid or not settings.set_cookie or not VISITOR_ID.match(vid) or request.cookies.get(COOKIE) == vid:
+        return
+    # Built by hand (the id is already checked to be cookie-safe): SimpleCookie is slow on the hot path.
+    secure = "; Secure" if request.url.scheme == "https" else ""
+    value = f"{COOKIE}={vid}; Max-Age={COOKIE_MAX_AGE}; Path=/; SameSite=Lax{secure}"
+    response.raw_headers.append((b"set-cookie", value.encode("latin-1")))
 
 
 @router.options("/{path:path}", include_in_schema=False)

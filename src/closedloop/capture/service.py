@@ -6,10 +6,11 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -91,11 +92,16 @@ def origin_allowed(origins: Iterable[str], origin: str | None) -> bool:
     """True when the request's Origin header is one of the site's allowed origins."""
     if not origin:
         return False
+    wanted = _normalised_origin(origin)
+    return wanted is not None and wanted in origins
+
+
+@lru_cache(maxsize=4096)
+def _normalised_origin(origin: str) -> str | None:
     try:
-        wanted = normalise_origin(origin)
+        return normalise_origin(origin)
     except ValidationFailed:
-        return False
-    return wanted in set(origins)
+        return None
 
 
 # ---------------------------------------------------------------- events
@@ -109,9 +115,30 @@ class Incoming:
     event: CaptureEvent
 
 
-def _insert(session: Session, model: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+def _dialect(session: Session) -> str:
+    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+
+
+# The hot statements, built once per dialect (SQLAlchemy then reuses their compiled form).
+_VISITORS = Visitor.__table__
+_TOUCHES = Touchpoint.__table__
+_CAMPAIGNS = Campaign.__table__
+_INSERT_VISITORS = {
+    name: dialect_insert(_VISITORS).on_conflict_do_nothing(index_elements=["visitor_key"])
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_SELECT_VISITORS = select(_VISITORS.c.id, _VISITORS.c.visitor_key, _VISITORS.c.lead_id).where(
+    _VISITORS.c.visitor_key.in_(bindparam("keys", expanding=True))
+)
+_SELECT_CAMPAIGNS = select(_CAMPAIGNS.c.id, _CAMPAIGNS.c.normalised_name).where(
+    _CAMPAIGNS.c.normalised_name.in_(bindparam("names", expanding=True))
+)
+_INSERT_TOUCHES = {
+    name: dialect_insert(_TOUCHES)
+    .on_conflict_do_nothing(index_elements=["site_id", "event_id"])
+    .returning(_TOUCHES.c.site_id, _TOUCHES.c.event_id, _TOUCHES.c.lead_id)
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 
 
 def ensure_visitors(
@@ -123,13 +150,8 @@ def ensure_visitors(
     now = clock()
     rows = [{"visitor_key": k, "site_id": s, "first_seen_at": now} for k, s in keys.items()]
     connection = session.connection()
-    connection.execute(
-        _insert(session, Visitor.__table__).on_conflict_do_nothing(index_elements=["visitor_key"]), rows
-    )
-    table = Visitor.__table__
-    found = connection.execute(
-        select(table.c.id, table.c.visitor_key, table.c.lead_id).where(table.c.visitor_key.in_(list(keys)))
-    ).all()
+    connection.execute(_INSERT_VISITORS[_dialect(session)], rows)
+    found = connection.execute(_SELECT_VISITORS, {"keys": list(keys)}).all()
     return {key: Seen(vid, lead_id) for vid, key, lead_id in found}
 
 
@@ -146,12 +168,7 @@ def match_campaigns(*, session: Session, names: Iterable[str | None]) -> dict[st
     wanted = {normalise_campaign_name(n) for n in names if n and n.strip()}
     if not wanted:
         return {}
-    table = Campaign.__table__
-    rows = (
-        session.connection()
-        .execute(select(table.c.id, table.c.normalised_name).where(table.c.normalised_name.in_(wanted)))
-        .all()
-    )
+    rows = session.connection().execute(_SELECT_CAMPAIGNS, {"names": sorted(wanted)}).all()
     return {name: cid for cid, name in rows}
 
 
@@ -236,13 +253,7 @@ def record_events(
             channel_policy_version_id=rules.version_id,
         )
         rows.append(row)
-    table = Touchpoint.__table__
-    statement = (
-        _insert(session, table)
-        .on_conflict_do_nothing(index_elements=["site_id", "event_id"])
-        .returning(table.c.site_id, table.c.event_id, table.c.lead_id)
-    )
-    inserted = session.connection().execute(statement, rows).all()
+    inserted = session.connection().execute(_INSERT_TOUCHES[_dialect(session)], rows).all()
     keys = {(site_id, event_id) for site_id, event_id, _ in inserted}
     leads = {lead_id for _, _, lead_id in inserted if lead_id is not None}
     for lead_id in sorted(leads):
