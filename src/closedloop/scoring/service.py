@@ -148,3 +148,28 @@ def score_history(session: Session, lead_id: int) -> list[LeadScore]:
             select(LeadScore).where(LeadScore.lead_id == lead_id).order_by(LeadScore.scored_at, LeadScore.id)
         )
     )
+
+
+def rescore(
+    *,
+    session: Session,
+    clock: Clock = system_clock,
+    lead_ids: list[int] | None = None,
+    actor: Actor | None = None,
+) -> int:
+    """The scheduled job: score leads that can still become MQLs (decay moves scores with time).
+
+    Returns how many leads changed score or band. Each lead is scored by the same rules as
+    `score_lead`; callers run it in batches, one transaction per batch.
+    """
+    query = select(Lead.id).where(
+        Lead.merged_into_id.is_(None),
+        Lead.stage.in_((Stage.LEAD.value, Stage.RECYCLED.value, Stage.LOST.value)),
+    )
+    if lead_ids is not None:
+        query = query.where(Lead.id.in_(lead_ids))
+    changed = 0
+    for lead_id in session.scalars(query.order_by(Lead.id)).all():
+        if score_lead(session=session, lead_id=lead_id, actor=actor, clock=clock).history is not None:
+            changed += 1
+    return changed

@@ -259,3 +259,52 @@ def test_racing_threads_one_wins_one_conflicts(setup):
     with store.session() as s:
         deal = s.get(Deal, deal_id)
         assert (deal.amount_minor, deal.version) == (winner, 2)
+
+
+def test_quotas_and_deal_activities(setup):
+    from closedloop.deals.quotas import quotas_overlapping, set_quota
+    from closedloop.handoffs.activities import log_activity
+
+    store, actor, ids = setup
+    with unit_of_work(store.session_factory) as s:
+        set_quota(
+            session=s,
+            user_id=ids["rep"],
+            period_start=date(2026, 4, 1),
+            period_end=date(2026, 6, 30),
+            amount_minor=3_000_000_00,
+            currency="twd",
+            actor=actor,
+            clock=clock_at(T0),
+        )
+        set_quota(
+            session=s,
+            user_id=ids["rep"],
+            period_start=date(2026, 4, 1),
+            period_end=date(2026, 6, 30),
+            amount_minor=3_500_000_00,
+            currency="TWD",
+            actor=actor,
+            clock=clock_at(T0),
+        )
+        with pytest.raises(ValidationFailed):
+            set_quota(
+                session=s,
+                period_start=date(2026, 4, 1),
+                period_end=date(2026, 6, 30),
+                amount_minor=1,
+                currency="TWD",
+                actor=actor,
+            )
+        deal_id = deals.open_deal(
+            session=s, lead_id=ids["leads"][0], name="D", amount_minor=1, actor=actor, clock=clock_at(T0)
+        ).id
+    with unit_of_work(store.session_factory) as s:
+        quotas = quotas_overlapping(s, start=date(2026, 5, 1), end=date(2026, 5, 31))
+        assert [(q.amount_minor, q.currency) for q in quotas] == [(3_500_000_00, "TWD")]
+        later = T0 + timedelta(days=2)
+        log_activity(session=s, deal_id=deal_id, type="meeting", actor=actor, clock=clock_at(later))
+    with store.session() as s:
+        deal = s.get(Deal, deal_id)
+        # The activity lands on the deal's lead too, and does not bump the deal's lock version.
+        assert (deal.last_activity_at, deal.version) == (later, 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -312,3 +312,23 @@ def test_two_people_answering_the_same_hand_off_give_one_change_and_one_conflict
     s.expire_all()
     assert s.get(Handoff, handoff.id).status == "accepted"
     assert [e[1] for e in events(s, lead.id)] == ["mql", "sal"]
+
+
+def test_rescore_job_lets_engagement_decay(world):
+    s, clock = world.session, world.clock
+    clock.set(datetime(2026, 3, 1, tzinfo=UTC))
+    lead = world.lead(region="北區")
+    for day in range(3):
+        world.touch(lead, "webinar", datetime(2026, 3, 1, tzinfo=UTC) - timedelta(days=day))
+    assert scoring.rescore(session=s, clock=clock) == 1
+    # Three webinars at 8 points, ages 0, 1 and 2 days, half-life 30 days:
+    # 8 * (1 + 0.97716 + 0.95484) = 8 * 2.93200 = 23.456 -> 23, so "+24 webinar, -1 decay".
+    assert lead.score == 23
+    clock.set(datetime(2026, 3, 31, tzinfo=UTC))
+    assert scoring.rescore(session=s, clock=clock) == 1
+    # 30 days later every factor halves: 23.456 / 2 = 11.728 -> 12, so "+24 webinar, -12 decay".
+    latest = scoring.score_history(s, lead.id)[-1]
+    assert [(i["points"], i["label"]) for i in latest.explanation] == [(24, "webinar"), (-12, "decay")]
+    assert (lead.score, lead.score_band) == (12, "D")
+    assert scoring.rescore(session=s, clock=clock) == 0  # nothing changed: no new history row
+    assert len(scoring.score_history(s, lead.id)) == 2
