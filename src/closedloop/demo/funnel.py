@@ -116,7 +116,7 @@ class Simulation:
         others = np.concatenate((outbound, partner))
         self.events.emit(others, -1, S["lead"], leads.created[others], by=self._by(others))
         # Inbound: scoring or a demo request makes an MQL; junk is disqualified by marketing.
-        mql = inbound[self._p(inbound, 0.22, 0.8, cap=0.9)]
+        mql = inbound[self._p(inbound, 0.18, 0.8, cap=0.9)]
         fast = rng.random(len(mql)) < 0.35
         delay = np.where(
             fast,
@@ -284,7 +284,7 @@ class Simulation:
     def open_opportunity(self, ids, sql_at, recycled_at):
         """SQL -> opportunity (a deal is opened), or recycled / disqualified."""
         rng = self.rng
-        ok = self._p(ids, 0.72, 0.3)
+        ok = self._p(ids, 0.62, 0.3)
         at_ok = sql_at[ok] + rng.lognormal(np.log(5 * DAY), 0.7, int(ok.sum())).astype(np.int64)
         self._move(ids[ok], "opportunity", at_ok, by=self._by(ids[ok]))
         rest = ids[~ok]
@@ -299,7 +299,7 @@ class Simulation:
         """One deal per opportunity through the pipeline; won moves the lead to customer, lost to lost."""
         rng, n = self.rng, len(ids)
         win_factor = self.staff.rep_win[self.rep[ids]]
-        won = self._p(ids, 0.30, 0.4, win_factor, cap=0.85)
+        won = self._p(ids, 0.22, 0.5, win_factor, cap=0.8)
         size = self.leads.size[ids]
         size_factor = np.where(
             size >= 0, np.array([s[2] for s in ref.COMPANY_SIZES])[np.maximum(size, 0)], 0.5

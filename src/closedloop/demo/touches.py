@@ -113,7 +113,7 @@ def journeys(rng: np.random.Generator, leads: Leads, *, start: int, end: int, vi
     )
 
     # Email nurture: sends, some opens, fewer clicks.
-    k_mail = rng.poisson(np.where(marketing, 3.6, 1.8))
+    k_mail = np.where(marketing, rng.poisson(3.6, n), 0)  # sales-sourced leads get no nurture
     owner = np.repeat(idx, k_mail)
     nth = np.arange(len(owner)) - np.repeat(np.cumsum(k_mail) - k_mail, k_mail)
     sent = leads.created[owner] + DAY + nth * 12 * DAY + rng.integers(0, 3 * DAY, len(owner))
