@@ -27,6 +27,15 @@ def _lead_name(lead: Lead | None) -> str | None:
     return lead.name or full or None
 
 
+def _id(value: Any) -> int | None:
+    """An id from a payload (ints, or digits in a string); anything else is no id."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
 def gather(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
     """The payload plus names, amounts and deadlines from the store (payload values win)."""
     facts: dict[str, Any] = dict(payload)
@@ -35,7 +44,7 @@ def gather(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
         session.scalar(select(WorkspaceSettings.reporting_time_zone).where(WorkspaceSettings.id == 1))
         or "UTC",
     )
-    handoff = session.get(Handoff, payload["handoff_id"]) if payload.get("handoff_id") else None
+    handoff = session.get(Handoff, hid) if (hid := _id(payload.get("handoff_id"))) else None
     if handoff is not None:
         facts.setdefault("lead_id", handoff.lead_id)
         facts.setdefault("owner_id", handoff.owner_id)
@@ -45,29 +54,29 @@ def gather(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
             facts.setdefault("reason", handoff.rejection_reason)
     facts.setdefault("due_at", payload.get("sla_due_at"))
     facts.setdefault("sla_kind", payload.get("kind"))
-    deal = session.get(Deal, payload["deal_id"]) if payload.get("deal_id") else None
+    deal = session.get(Deal, did) if (did := _id(payload.get("deal_id"))) else None
     if deal is not None:
         facts.setdefault("deal_name", deal.name)
         facts.setdefault("amount_minor", deal.amount_minor)
         facts.setdefault("currency", deal.currency)
         facts.setdefault("owner_id", deal.owner_id)
         facts.setdefault("team_id", deal.team_id)
-    goal = session.get(Goal, payload["goal_id"]) if payload.get("goal_id") else None
+    goal = session.get(Goal, gid) if (gid := _id(payload.get("goal_id"))) else None
     if goal is not None:
         facts.setdefault("goal_name", goal.name)
         facts.setdefault("target", goal.target.normalize() if goal.target is not None else None)
         facts.setdefault("owner_id", goal.owner_id)
         facts.setdefault("team_id", goal.team_id)
-    if facts.get("lead_id") and not facts.get("lead_name"):
-        facts["lead_name"] = _lead_name(session.get(Lead, facts["lead_id"]))
-    if facts.get("owner_id") and not facts.get("owner_name"):
-        facts["owner_name"] = _person(session.get(User, facts["owner_id"]))
+    if (lead_id := _id(facts.get("lead_id"))) and not facts.get("lead_name"):
+        facts["lead_name"] = _lead_name(session.get(Lead, lead_id))
+    if (owner_id := _id(facts.get("owner_id"))) and not facts.get("owner_name"):
+        facts["owner_name"] = _person(session.get(User, owner_id))
     return facts
 
 
 def audience(facts: Mapping[str, Any]) -> tuple[set[int], set[int]]:
     """The users and teams an event is about (owner, manager, named users; its team)."""
-    users = {int(facts[k]) for k in ("owner_id", "manager_id", "user_id") if facts.get(k) is not None}
-    users |= {int(u) for u in facts.get("user_ids") or []}
-    teams = {int(facts["team_id"])} if facts.get("team_id") is not None else set()
-    return users, teams
+    ids = [facts.get(k) for k in ("owner_id", "manager_id", "user_id")] + list(facts.get("user_ids") or [])
+    users = {i for i in map(_id, ids) if i is not None}
+    team = _id(facts.get("team_id"))
+    return users, ({team} if team is not None else set())

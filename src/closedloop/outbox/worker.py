@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from closedloop.clock import Clock, system_clock
 from closedloop.db import unit_of_work
+from closedloop.errors import ConfigurationError
 from closedloop.notifications import channels, urlsafety
 from closedloop.notifications import facts as facts_module
 from closedloop.notifications import service as notify_service
@@ -78,7 +79,7 @@ class _Job:
     notice: Notice
     destination: Destination
     envelope: Envelope
-    label: str
+    problem: str | None = None
 
 
 def default_worker_id() -> str:
@@ -172,17 +173,24 @@ class Worker:
             topic = canonical_topic(message.topic)
             assert topic is not None
             event_facts = facts_module.gather(session, message.payload)
-            prefixes_notices: dict[str, Notice] = {}
+            notices: dict[str, Notice] = {}
             jobs = []
             for delivery in todo:
                 channel = session.get(NotificationChannel, delivery.channel_id)
                 assert channel is not None
-                if delivery.language not in prefixes_notices:
-                    prefixes_notices[delivery.language] = render(topic, event_facts, delivery.language)
+                if delivery.language not in notices:
+                    notices[delivery.language] = render(topic, event_facts, delivery.language)
+                # A channel that cannot be used now fails this delivery (retried, then dead), not the worker.
+                problem = None if channel.is_active else "the channel is disabled"
+                try:
+                    url = self.box.decrypt(channel.url_encrypted)
+                    secret = self.box.decrypt(channel.secret_encrypted)
+                except ConfigurationError as exc:
+                    url, secret, problem = None, None, str(exc)
                 destination = Destination(
                     kind=channel.kind,
-                    url=self.box.decrypt(channel.url_encrypted),
-                    secret=self.box.decrypt(channel.secret_encrypted),
+                    url=url,
+                    secret=secret,
                     config=dict(channel.config),
                     recipient=delivery.recipient,
                 )
@@ -193,11 +201,8 @@ class Worker:
                     payload=dict(message.payload),
                     created_at=message.created_at,
                 )
-                notice = prefixes_notices[delivery.language]
-                label = f"{channel.name} ({channel.kind})" + (
-                    f" to {delivery.recipient}" if delivery.recipient else ""
-                )
-                jobs.append(_Job(delivery.id, delivery.attempts + 1, notice, destination, envelope, label))
+                notice = notices[delivery.language]
+                jobs.append(_Job(delivery.id, delivery.attempts + 1, notice, destination, envelope, problem))
             return jobs
 
     def _send(self, job: _Job, allowed: list[str], message_id: int) -> str | None:
@@ -206,6 +211,8 @@ class Worker:
         status_code: int | None = None
         error: str | None = None
         try:
+            if job.problem is not None:
+                raise channels.DeliveryFailed(job.problem)
             status_code = channels.deliver(
                 job.notice,
                 job.destination,
@@ -309,7 +316,10 @@ class Worker:
                 if should_stop():
                     self.release(claimed[position:])
                     break
-                self.process(message_id, stats)
+                try:
+                    self.process(message_id, stats)
+                except Exception:  # a bug or a lost database: the lease runs out and it is retried
+                    log.exception("outbox message %s could not be processed", message_id)
         return stats
 
     def release(self, message_ids: list[int]) -> None:

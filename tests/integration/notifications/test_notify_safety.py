@@ -130,3 +130,28 @@ def test_secrets_encrypted_at_rest(store):
     assert box.encrypt(SIGNING) != stored.secret_encrypted
     with pytest.raises(ConfigurationError):
         SecretBox("another-key-entirely-0123456789abcdef").decrypt(stored.secret_encrypted)
+
+
+def test_undecryptable_channel_fails_its_delivery_not_the_worker(sqlite_store, receiver):
+    with unit_of_work(sqlite_store.session_factory) as s:
+        service.allow_url(session=s, url_prefix=receiver.base, actor=ADMIN)
+        for name, key in (("old", "an-older-secret-key-0123456789abcdef"), ("new", SECRET_KEY)):
+            channel = service.add_channel(
+                session=s,
+                name=name,
+                kind="webhook",
+                url=f"{receiver.base}/{name}",
+                secret=SIGNING,
+                secret_key=key,
+                actor=ADMIN,
+            )
+            service.subscribe(session=s, channel_id=channel.id, topic="*", actor=ADMIN)
+        outbox.enqueue(
+            s, topic="deal.won", idempotency_key="deal.won:5", payload={"deal_id": "5"}, clock=lambda: NOW
+        )
+    worker = Worker(session_factory=sqlite_store.session_factory, secret_key=SECRET_KEY, clock=lambda: NOW)
+    stats = worker.drain()
+    assert (stats.sent, stats.failed) == (1, 1)
+    assert [r.path for r in receiver.requests] == ["/new"]
+    with sqlite_store.session() as s:
+        assert "cannot be decrypted" in s.query(OutboxMessage).one().last_error
