@@ -6,9 +6,9 @@ idempotency key per hand-off and kind), in the same transaction that marks it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal, select
 from sqlalchemy.orm import Session
 
 from closedloop.audit import service as audit_service
@@ -21,6 +21,8 @@ from closedloop.users.models import User
 from closedloop.workspace.calendar import business_hours_between, calendar_for_team
 
 LIVE_STATUSES = ("open", "accepted")
+# Deadlines passed longer ago than this are marked but not escalated.
+ESCALATION_WINDOW = timedelta(days=7)
 
 
 def record_response(
@@ -89,12 +91,21 @@ def _breach(session: Session, handoff: Handoff, kind: str, clock: Clock) -> bool
 
 
 def detect_breaches(
-    session: Session, clock: Clock = system_clock, *, actor: Actor | None = None
+    session: Session,
+    clock: Clock = system_clock,
+    *,
+    actor: Actor | None = None,
+    escalate_within: timedelta = ESCALATION_WINDOW,
 ) -> list[int]:
-    """The worker's job: mark hand-offs past their deadlines and escalate each once; returns their ids."""
+    """The worker's job: mark hand-offs past their deadlines and escalate each once; returns their ids.
+
+    Every late first response is marked; only deadlines passed within `escalate_within` are
+    escalated, so loading old history (imports, the demo) never pages a manager about last year.
+    """
     from closedloop.users.actor import system_actor
 
     now = clock()
+    recent = now - escalate_within
     late_response = list(
         session.scalars(
             select(Handoff)
@@ -108,11 +119,24 @@ def detect_breaches(
         )
     )
     for handoff in late_response:
-        _breach(session, handoff, "first_response", clock)
+        if handoff.sla_due_at is not None and handoff.sla_due_at >= recent:
+            _breach(session, handoff, "first_response", clock)
+        else:
+            handoff.breached_at, handoff.sla_met = handoff.sla_due_at, False
+    escalated = select(OutboxMessage.id).where(
+        OutboxMessage.idempotency_key == literal("sla.breached:acceptance:") + cast(Handoff.id, String)
+    )
     undecided = [
         handoff
         for handoff in session.scalars(
-            select(Handoff).where(Handoff.status == "open", Handoff.accept_due_at <= now).order_by(Handoff.id)
+            select(Handoff)
+            .where(
+                Handoff.status == "open",
+                Handoff.accept_due_at <= now,
+                Handoff.accept_due_at >= recent,
+                ~escalated.exists(),
+            )
+            .order_by(Handoff.id)
         )
         if _breach(session, handoff, "acceptance", clock)
     ]

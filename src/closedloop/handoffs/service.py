@@ -95,7 +95,7 @@ def promote_to_mql(
         to_stage=Stage.MQL,
         actor=actor,
         source="rule",
-        reason=trigger,
+        reason=trigger[:64],
         policy_version_id=scoring_version_id,
         clock=clock,
     )
@@ -109,7 +109,8 @@ def hand_off(*, session: Session, lead: Lead, actor: Actor, clock: Clock = syste
     sla_payload, sla_version_id = payload_in_force(session, "sla", now, sla.DEFAULT_SLA)
     decision = _decide(session, routing.parse_routing(routing_payload), lead)
     calendar, _ = calendar_for_team(session, decision.team_id)
-    due = sla.deadlines(sla.parse_sla(sla_payload), calendar, now)
+    sla_policy = sla.parse_sla(sla_payload)
+    due = sla.deadlines(sla_policy, calendar, now)
     handoff = Handoff(
         lead_id=lead.id,
         owner_id=decision.owner_id,
@@ -120,7 +121,7 @@ def hand_off(*, session: Session, lead: Lead, actor: Actor, clock: Clock = syste
         sla_due_at=due.response_due_at,
         accept_due_at=due.accept_due_at,
         attempts_due_at=due.attempts_due_at,
-        attempts_required=sla.parse_sla(sla_payload).attempts,
+        attempts_required=sla_policy.attempts,
         sla_policy_version_id=sla_version_id,
         routing_policy_version_id=routing_version_id,
     )

@@ -101,7 +101,7 @@ def score_lead(
             after={"score": result.score, "band": result.band, "explanation": result.explanation()},
             clock=clock,
         )
-    trigger = _mql_trigger(session, lead, policy, result, touches)
+    trigger = _mql_trigger(session, lead, policy, result, [t for t in touches if t.occurred_at <= now])
     if trigger is None:
         return ScoreOutcome(result, history)
     step = handoff_service.promote_to_mql(

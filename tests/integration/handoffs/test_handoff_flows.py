@@ -332,3 +332,14 @@ def test_rescore_job_lets_engagement_decay(world):
     assert (lead.score, lead.score_band) == (12, "D")
     assert scoring.rescore(session=s, clock=clock) == 0  # nothing changed: no new history row
     assert len(scoring.score_history(s, lead.id)) == 2
+
+
+def test_old_history_is_marked_but_not_escalated(world):
+    s, clock = world.session, world.clock
+    clock.set(FRIDAY_5PM)
+    _, handoff = _mql(world)
+    # The worker first runs 30 days later (say, after a history import): mark, do not page anyone.
+    clock.set(MONDAY_NOON + timedelta(days=30))
+    assert handoffs.detect_breaches(s, clock) == [handoff.id]
+    assert (handoff.breached_at, handoff.sla_met) == (MONDAY_NOON, False)
+    assert s.scalars(select(OutboxMessage).where(OutboxMessage.topic == "sla.breached")).all() == []
