@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from closedloop.cli.common import FORMAT_OPTION, echo_json, open_store
@@ -58,7 +60,7 @@ def list_(output_format: str) -> None:
     from closedloop.capture import service
 
     with open_store()() as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": s.id,
                 "name": s.name,

@@ -169,7 +169,7 @@ def parse_event(
             errors.append(FieldError(index, "ts", str(exc)))
     page = _url(raw, ("url", "landing_page"), errors, index)
     referrer = _url(raw, ("ref", "referrer"), errors, index)
-    values: dict[str, str | None] = _params(page.query) if page is not None else {}
+    values: dict[str, str | None] = dict(_params(page.query)) if page is not None else {}
     for name in TOUCH_KEYS.intersection(raw):
         explicit = _text(raw, name, MAX_SHORT, errors, index)
         if explicit is not None:

@@ -146,8 +146,8 @@ def parse_submission(
             first_at = None  # a bad hint is dropped, the submission still counts
     if errors:
         return errors
-    lead_values = {}
-    custom = {}
+    lead_values: dict[str, str] = {}
+    custom: dict[str, str] = {}
     for key, value in fields.items():
         if not value or key in EMAIL_KEYS or key in PHONE_KEYS or key.startswith("cl_") or key == "k":
             continue

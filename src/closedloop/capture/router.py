@@ -293,7 +293,8 @@ async def _form_data(request: Request, limit: int) -> dict[str, Any] | None:
     except ValueError:
         return {"(body)": text[:8192]}
     if isinstance(body, dict):
-        fields = body.get("fields") if isinstance(body.get("fields"), dict) else {}
+        nested = body.get("fields")
+        fields: dict[str, Any] = nested if isinstance(nested, dict) else {}
         return {**{k: v for k, v in body.items() if k != "fields"}, **fields}
     return {"(body)": body}
 

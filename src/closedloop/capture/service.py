@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -120,9 +120,9 @@ def _dialect(session: Session) -> str:
 
 
 # The hot statements, built once per dialect (SQLAlchemy then reuses their compiled form).
-_VISITORS = Visitor.__table__
-_TOUCHES = Touchpoint.__table__
-_CAMPAIGNS = Campaign.__table__
+_VISITORS: Table = Visitor.__table__  # type: ignore[assignment]
+_TOUCHES: Table = Touchpoint.__table__  # type: ignore[assignment]
+_CAMPAIGNS: Table = Campaign.__table__  # type: ignore[assignment]
 _INSERT_VISITORS = {
     name: dialect_insert(_VISITORS).on_conflict_do_nothing(index_elements=["visitor_key"])
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
@@ -296,7 +296,7 @@ def stitch_visitor(*, session: Session, visitor: Visitor, lead: Lead, clock: Clo
         visitor.lead_id = lead.id
         visitor.identified_at = clock()
     session.flush()
-    stitched = session.execute(
+    stitched = session.execute(  # type: ignore[attr-defined]
         update(Touchpoint)
         .where(Touchpoint.visitor_id == visitor.id, Touchpoint.lead_id.is_(None))
         .values(lead_id=lead.id)
