@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from closedloop.analytics import compile as comp
-from closedloop.analytics import engine
 from closedloop.analytics import funnel as funnel_mod
 from closedloop.analytics import relations as rel
+from closedloop.analytics import snapshot
 from closedloop.analytics.declarations import METRICS, Metric
 from closedloop.analytics.slicing import Scope, Slice, Workspace, make_slice
 from closedloop.analytics.stats import wilson
@@ -22,7 +22,7 @@ COHORT_RATES = ("conversion", "lead_to_customer_rate")
 
 def workspace(url: str) -> Workspace:
     """The workspace settings as the analytics engine reads them."""
-    found = engine.rows(
+    found = snapshot.rows(
         url,
         "SELECT reporting_time_zone AS tz, reporting_currency AS cur, conversion_window_days AS win,"
         " stale_deal_days AS stale FROM store.workspace_settings ORDER BY id LIMIT 1",
@@ -107,10 +107,10 @@ def _money(value: float | None, sl: Slice) -> float | None:
 
 
 def _results(url: str, c: comp.Compiled, sl: Slice) -> list[dict[str, Any]]:
-    rows = engine.rows(url, comp.aggregate_sql(c), c.sql.params)
+    rows = snapshot.rows(url, comp.aggregate_sql(c), c.sql.params)
     reasons: dict[tuple[Any, ...], dict[str, int]] = {}
     if c.metric.name == "rejection_rate":
-        for r in engine.rows(url, comp.reasons_sql(c), c.sql.params):
+        for r in snapshot.rows(url, comp.reasons_sql(c), c.sql.params):
             key = tuple(r[f"g_{d}"] for d in c.dims)
             reasons.setdefault(key, {})[r["reason"]] = int(r["k"])
     out = []
@@ -247,7 +247,7 @@ def drill(
         )
     page, page_size = max(1, int(page)), max(1, min(int(page_size), 10_000))
     paged = f"SELECT id, count(*) OVER () AS total FROM ({sql}) ORDER BY id LIMIT {page_size} OFFSET {(page - 1) * page_size}"
-    found = engine.rows(url, paged, {**params, **binds})
+    found = snapshot.rows(url, paged, {**params, **binds})
     total = int(found[0]["total"]) if found else 0
     return {
         "subject": subject,

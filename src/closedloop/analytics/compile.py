@@ -97,7 +97,7 @@ def _period(q: rel.Sql, sl: Slice, column: str) -> str:
 
 
 def _lead(metric: Metric, sl: Slice, q: rel.Sql, dims: tuple[str, ...], s: str, t: str | None) -> Compiled:
-    ctes = [*rel.reach_ctes(q, sl), rel.dims_cte(q, sl, "lead", dims)]
+    ctes = [*rel.reach_ctes(q, sl, real=metric.kind == "stats"), rel.dims_cte(q, sl, "lead", dims)]
     base = f"FROM reach r JOIN dims ON dims.id = r.lead_id WHERE {_period(q, sl, f'r.at_{s}')}"
     if metric.kind == "count":
         ctes.append(_facts(_g(dims), base))
@@ -233,7 +233,7 @@ def _spend(metric: Metric, sl: Slice, q: rel.Sql, dims: tuple[str, ...]) -> Comp
     compiled = Compiled(metric, q, ctes, dims)
     if metric.kind == "cost_per":
         stage = metric.options["stage"]
-        compiled.ctes += [*rel.reach_ctes(q, sl), rel.dims_cte(q, sl, "lead", dims)]
+        compiled.ctes += [*rel.reach_ctes(q, sl, real=False), rel.dims_cte(q, sl, "lead", dims)]
         compiled.ctes.append(
             f"lfacts AS (SELECT {_g(dims)} FROM reach r JOIN dims ON dims.id = r.lead_id"
             f" WHERE {_period(q, sl, f'r.at_{stage}')})"

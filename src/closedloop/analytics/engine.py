@@ -102,6 +102,9 @@ def ibis_backend(url: str) -> ibis.BaseBackend:
 
 def close(url: str | None = None) -> None:
     """Close one store's connection (or all): tests and `restore` need a fresh view."""
+    from closedloop.analytics import snapshot
+
+    snapshot.forget(url)
     with _lock:
         urls = [url] if url else list(_connections)
         for key in urls:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from closedloop.analytics import engine
 from closedloop.analytics import relations as rel
+from closedloop.analytics import snapshot
 from closedloop.analytics.slicing import Slice
 from closedloop.analytics.stats import rate
 from closedloop.errors import ValidationFailed
@@ -34,7 +34,7 @@ def parse_stages(stages: str | list[str] | tuple[str, ...] | None) -> tuple[str,
 def facts_ctes(q: rel.Sql, sl: Slice, stages: tuple[str, ...], mode: str) -> list[str]:
     """CTEs ending in `facts`: one row per lead in the funnel with its group values and reaches."""
     s0 = stages[0]
-    ctes = [*rel.reach_ctes(q, sl), rel.dims_cte(q, sl, "lead", sl.by)]
+    ctes = [*rel.reach_ctes(q, sl, real=False), rel.dims_cte(q, sl, "lead", sl.by)]
     start, end = q.bind(sl.start, "start"), q.bind(sl.end, "end")
     cols = ", ".join(f"r.at_{s}" for s in stages)
     groups = "".join(f", dims.g_{d}" for d in sl.by)
@@ -81,7 +81,7 @@ def funnel(
     pairs = list(pairwise(stages))
     if len(stages) > 2:
         pairs.append((stages[0], stages[-1]))
-    for row in engine.rows(url, sql, params):
+    for row in snapshot.rows(url, sql, params):
         counts = {s: int(row[f"c_{i}"]) for i, s in enumerate(stages)}
         if sl.by and not any(counts.values()) and not row["immature"]:
             continue

@@ -75,20 +75,22 @@ def stage_index_case(column: str) -> str:
     return f"(CASE {column} {whens} END)"
 
 
-def reach_ctes(q: Sql, sl: Slice) -> list[str]:
-    """`ev` and `reach`: reached_at(s) per lead and whether each reach is a real event."""
+def reach_ctes(q: Sql, sl: Slice, *, real: bool = True) -> list[str]:
+    """`ev` and `reach`: reached_at(s) per lead and (with `real`) whether each reach is a real event."""
     as_of = q.bind(sl.as_of_naive, "asof")
     stages = ", ".join(quote(s) for s in STAGES)
     cols = []
     for i, s in enumerate(STAGES):
         cols.append(f"min(ts) FILTER (WHERE idx >= {i}) AS at_{s}")
-        cols.append(
-            f"coalesce(min(ts) FILTER (WHERE idx = {i} AND NOT implied) = min(ts) FILTER (WHERE idx >= {i}), false)"
-            f" AS real_{s}"
-        )
+        if real:
+            cols.append(
+                f"coalesce(min(ts) FILTER (WHERE idx = {i} AND NOT implied) = min(ts) FILTER (WHERE idx >= {i}), false)"
+                f" AS real_{s}"
+            )
     return [
         f"""raw_ev AS MATERIALIZED (
-  SELECT id, lead_id, to_stage, CAST(occurred_at AS TIMESTAMP) AS ts, CAST(implied AS BOOLEAN) AS implied, voids_id
+  SELECT id, lead_id, to_stage, CAST(occurred_at AS TIMESTAMP) AS ts, CAST(implied AS BOOLEAN) AS implied,
+    voids_id
   FROM store.lifecycle_events WHERE CAST(occurred_at AS TIMESTAMP) <= {as_of})""",
         f"""ev AS (
   SELECT r.lead_id, r.ts, r.implied, {stage_index_case("r.to_stage")} AS idx FROM raw_ev r

@@ -1,0 +1,268 @@
+"""Analytics benchmark: the funnel by channel (all stages, Wilson intervals) and a metric by two
+dimensions, against the same funnel hand-written in DuckDB SQL (the floor) and in plain SQLite SQL.
+
+Data: an existing store (`--store URL`, e.g. a `closedloop demo` store), or leads, lifecycle
+events and touchpoints generated with numpy straight into a fresh SQLite file (`--scale s|m|l`:
+10k / 100k / 1M leads, ~10 touchpoints per lead with `--touches`).
+
+    .venv/bin/python benchmarks/analytics_bench.py [--scale m] [--runs 5] [--touches] [--store URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from closedloop.analytics import api, engine, snapshot
+from closedloop.analytics.stats import wilson
+
+SCALES = {"s": 10_000, "m": 100_000, "l": 1_000_000}
+CHANNELS = ["Paid Search", "Organic Search", "Paid Social", "Organic Social", "Email", "Display", "Affiliates",
+            "Referral", "Messaging", "Events", "Direct", "Other"]  # fmt: skip
+REGIONS = ["北區", "中區", "南區", "華東", "APAC"]
+STAGES = ["lead", "mql", "sal", "sql", "opportunity", "customer"]
+ANCHOR = np.datetime64("2026-11-01T00:00:00", "s")
+DAY = 86_400
+
+
+def _ts(seconds: np.ndarray) -> np.ndarray:
+    """Seconds before the anchor as the store's UTC text timestamps."""
+    moments = ANCHOR - seconds.astype("timedelta64[s]")
+    text = np.char.replace(np.datetime_as_string(moments, unit="s").astype(str), "T", " ")
+    return np.char.add(text, ".000000")
+
+
+def generate(path: Path, leads: int, *, seed: int, touches: bool) -> None:
+    """A migrated SQLite store with `leads` leads, their waterfall events and (optionally) touches."""
+    from closedloop.store import engine_for, upgrade
+
+    upgrade(engine_for(f"sqlite:///{path}"))
+    rng = np.random.default_rng(seed)
+    ids = np.arange(1, leads + 1)
+    created = rng.integers(0, 730 * DAY, leads)
+    channel = rng.choice(
+        len(CHANNELS), leads, p=np.linspace(2, 1, len(CHANNELS)) / np.linspace(2, 1, 12).sum()
+    )
+    region = rng.integers(0, len(REGIONS), leads)
+    # How far each lead goes (0 = lead only ... 5 = customer), better for some channels.
+    lift = (channel % 4) * 0.05
+    depth = np.zeros(leads, dtype=np.int64)
+    alive = np.ones(leads, dtype=bool)
+    for k, p in enumerate([0.35, 0.8, 0.6, 0.55, 0.35], start=1):
+        alive &= rng.random(leads) < p + lift
+        depth[alive] = k
+    now = _ts(created)
+    con = sqlite3.connect(path)
+    con.executemany(
+        "INSERT INTO leads (id, email, lead_type, source_type, stage, is_spam, tags, custom, region, first_channel,"
+        " first_touch_at, created_at, recorded_at, updated_at) VALUES (?, ?, 'new_customer', 'inbound', ?, 0, '[]',"
+        " '{}', ?, ?, ?, ?, ?, ?)",
+        (
+            (int(i), f"lead{i}@bench.example", STAGES[d], REGIONS[r], CHANNELS[c], t, t, t, t)
+            for i, d, r, c, t in zip(ids.tolist(), depth.tolist(), region.tolist(), channel.tolist(), now.tolist(), strict=True)
+        ),
+    )  # fmt: skip
+    # One event per reached stage; sal is skipped (implied) for a quarter of the leads that pass it.
+    rows: list[tuple[Any, ...]] = []
+    at = created.copy()
+    for k, stage in enumerate(STAGES):
+        reached = depth >= k
+        if k:
+            at = at - rng.integers(DAY // 2, 20 * DAY, leads)
+        skip = (rng.random(leads) < 0.25) & (k == 2)
+        stamps = _ts(np.maximum(at, 0))
+        for i, t, implied in zip(
+            ids[reached].tolist(), stamps[reached].tolist(), skip[reached].tolist(), strict=True
+        ):
+            rows.append((i, stage, t, t, int(implied)))
+    con.executemany(
+        "INSERT INTO lifecycle_events (lead_id, to_stage, occurred_at, recorded_at, source, implied)"
+        " VALUES (?, ?, ?, ?, 'import', ?)",
+        rows,
+    )
+    if touches:
+        per = rng.poisson(9, leads) + 1
+        lead_of = np.repeat(ids, per)
+        stamps = _ts(np.repeat(created, per) + rng.integers(0, 30 * DAY, len(lead_of)))
+        chan = np.array(CHANNELS, dtype=object)[rng.integers(0, len(CHANNELS), len(lead_of))]
+        con.executemany(
+            "INSERT INTO touchpoints (lead_id, occurred_at, recorded_at, type, channel, channel_explicit)"
+            " VALUES (?, ?, ?, 'page_view', ?, 0)",
+            zip(lead_of.tolist(), stamps.tolist(), stamps.tolist(), chan.tolist(), strict=True),
+        )
+    con.commit()
+    con.close()
+
+
+def floor_duckdb(url: str, sl: Any, source: str = "store") -> list[tuple[Any, ...]]:
+    """The same cohort funnel written by hand in DuckDB SQL over the attached store (or a snapshot schema)."""
+    sql = """
+WITH e AS (SELECT id, lead_id, to_stage, CAST(occurred_at AS TIMESTAMP) AS ts, voids_id
+           FROM store.lifecycle_events WHERE CAST(occurred_at AS TIMESTAMP) <= $asof),
+v AS (SELECT lead_id, ts, CASE to_stage WHEN 'lead' THEN 0 WHEN 'mql' THEN 1 WHEN 'sal' THEN 2 WHEN 'sql' THEN 3
+        WHEN 'opportunity' THEN 4 WHEN 'customer' THEN 5 END AS i
+      FROM e WHERE id NOT IN (SELECT voids_id FROM e WHERE voids_id IS NOT NULL)),
+r AS (SELECT lead_id, min(ts) a0, min(ts) FILTER (i >= 1) a1, min(ts) FILTER (i >= 2) a2,
+        min(ts) FILTER (i >= 3) a3, min(ts) FILTER (i >= 4) a4, min(ts) FILTER (i >= 5) a5
+      FROM v WHERE i IS NOT NULL GROUP BY lead_id),
+f AS (SELECT coalesce(l.first_channel, '(none)') AS channel, r.*, r.a0 <= $asof - INTERVAL 90 DAY AS mature
+      FROM r JOIN store.leads l ON l.id = r.lead_id
+      WHERE r.a0 >= $start AND r.a0 < $end AND l.merged_into_id IS NULL)
+SELECT channel, count(*) FILTER (mature),
+  count(*) FILTER (mature AND a1 <= a0 + INTERVAL 90 DAY), count(*) FILTER (mature AND a2 <= a0 + INTERVAL 90 DAY),
+  count(*) FILTER (mature AND a3 <= a0 + INTERVAL 90 DAY), count(*) FILTER (mature AND a4 <= a0 + INTERVAL 90 DAY),
+  count(*) FILTER (mature AND a5 <= a0 + INTERVAL 90 DAY), count(*) FILTER (NOT mature)
+FROM f GROUP BY channel ORDER BY 2 DESC"""
+    cursor = engine.connect(url).cursor()
+    try:
+        params = {"asof": sl.as_of_naive, "start": sl.start, "end": sl.end}
+        return _with_rates(cursor.execute(sql.replace("store.", f"{source}."), params).fetchall())
+    finally:
+        cursor.close()
+
+
+def plain_sqlite(path: Path, sl: Any) -> list[tuple[Any, ...]]:
+    """The same funnel as a simple implementation would write it: SQLite SQL on the store file."""
+    fmt = "%Y-%m-%d %H:%M:%S.000000"
+    asof, start, end = (d.strftime(fmt) for d in (sl.as_of_naive, sl.start, sl.end))
+    cutoff = (sl.as_of_naive - __import__("datetime").timedelta(days=90)).strftime(fmt)
+    within = " ".join(
+        f", SUM(a0 <= '{cutoff}' AND a{k} IS NOT NULL AND a{k} <= strftime('%Y-%m-%d %H:%M:%f000', a0, '+90 days'))"
+        for k in range(1, 6)
+    )
+    mins = "".join(f", MIN(CASE WHEN i >= {k} THEN ts END) AS a{k}" for k in range(1, 6))
+    sql = f"""
+WITH v AS (SELECT e.lead_id, e.occurred_at AS ts, CASE e.to_stage WHEN 'lead' THEN 0 WHEN 'mql' THEN 1
+        WHEN 'sal' THEN 2 WHEN 'sql' THEN 3 WHEN 'opportunity' THEN 4 WHEN 'customer' THEN 5 END AS i
+      FROM lifecycle_events e WHERE e.occurred_at <= '{asof}'
+        AND e.id NOT IN (SELECT voids_id FROM lifecycle_events WHERE voids_id IS NOT NULL AND occurred_at <= '{asof}')),
+r AS (SELECT lead_id, MIN(ts) AS a0{mins} FROM v WHERE i IS NOT NULL GROUP BY lead_id)
+SELECT COALESCE(l.first_channel, '(none)') AS channel, SUM(a0 <= '{cutoff}'){within}, SUM(a0 > '{cutoff}')
+FROM r JOIN leads l ON l.id = r.lead_id
+WHERE r.a0 >= '{start}' AND r.a0 < '{end}' AND l.merged_into_id IS NULL
+GROUP BY channel ORDER BY 2 DESC"""
+    con = sqlite3.connect(path)
+    try:
+        return _with_rates(con.execute(sql).fetchall())
+    finally:
+        con.close()
+
+
+def _with_rates(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Add the Wilson intervals the funnel carries (per group: cheap), so the work compared is the same."""
+    out = []
+    for row in rows:
+        counts = [int(c or 0) for c in row[1:7]]
+        pairs = [(k, k + 1) for k in range(5)] + [(0, 5)]
+        out.append((row[0], counts, [wilson(counts[b], counts[a]) for a, b in pairs], int(row[7] or 0)))
+    return out
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[tuple[float, float], Any]:
+    """Median wall seconds of `runs` warm runs (the median CPU seconds of this process go to CPU)."""
+    fn()  # warm: connection, extension, snapshot, file cache
+    times, cpu, result = [], [], None
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    return (statistics.median(times), statistics.median(cpu)), result
+
+
+def machine() -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()  # fmt: skip
+    return f"{platform.machine()} {len(os.sched_getaffinity(0))} cpus, Python {platform.python_version()}, commit {commit}"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=list(SCALES), default="s")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--touches", action="store_true", help="also generate ~10 touchpoints per lead")
+    parser.add_argument(
+        "--store", help="an existing SQLite store URL (e.g. a demo store) instead of generated data"
+    )
+    parser.add_argument("--keep", help="generate into this file and keep it")
+    args = parser.parse_args(argv)
+
+    if args.store:
+        url, scale = args.store, "store " + args.store
+    else:
+        path = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "analytics_bench.db"
+        if not path.exists():
+            started = time.perf_counter()
+            generate(path, SCALES[args.scale], seed=args.seed, touches=args.touches)
+            print(
+                f"generated {SCALES[args.scale]:,} leads in {time.perf_counter() - started:.1f} s",
+                file=sys.stderr,
+            )
+        url, scale = (
+            f"sqlite:///{path}",
+            f"{args.scale} ({SCALES[args.scale]:,} leads, generated, seed {args.seed})",
+        )
+    as_of = "2026-11-01"
+    window = {"date_from": "2025-11-02", "date_to": "2026-11-01", "as_of": as_of}
+    sl = api.slice_for(url, **window)
+    sqlite_path = Path(url.removeprefix("sqlite:///"))
+    rows = []
+    ours, result = timed(lambda: api.funnel(url, by=["channel"], **window), args.runs)
+    floor, hand = timed(lambda: floor_duckdb(url, sl, snapshot.schema(url)), args.runs)
+    scan, _ = timed(lambda: floor_duckdb(url, sl), args.runs)
+    refresh, _ = timed(lambda: (snapshot.forget(url), snapshot.schema(url)), max(1, min(args.runs, 3)))
+    plain, simple = timed(lambda: plain_sqlite(sqlite_path, sl), max(1, min(args.runs, 3)))
+    by_two, _ = timed(
+        lambda: api.metrics(
+            url, ["conversion"], from_stage="mql", to_stage="sql", by=["channel", "region"], **window
+        ),
+        args.runs,
+    )
+    # The three funnels must agree before their times mean anything.
+    ours_counts = {r["group"]["channel"]: list(r["counts"].values()) for r in result["rows"]}
+    assert ours_counts == {r[0]: r[1] for r in hand}, "hand-written DuckDB funnel disagrees"
+    assert ours_counts == {r[0]: r[1] for r in simple}, "plain SQLite funnel disagrees"
+    w = lambda pair: pair[0]  # noqa: E731
+    rows.append(("funnel by channel, 6 stages, cohort, intervals (closedloop)", ours, "1.00x"))
+    rows.append(
+        (
+            "same funnel, hand-written DuckDB SQL on the snapshot (floor)",
+            floor,
+            f"closedloop/floor {w(ours) / w(floor):.2f}x",
+        )
+    )
+    rows.append(
+        (
+            "same funnel, hand-written DuckDB SQL scanning the store",
+            scan,
+            f"scan/closedloop {w(scan) / w(ours):.1f}x",
+        )
+    )
+    rows.append(("same funnel, plain SQLite SQL", plain, f"plain/closedloop {w(plain) / w(ours):.1f}x"))
+    rows.append(("conversion mql->sql by channel x region (closedloop)", by_two, ""))
+    rows.append(("snapshot refresh after a write (full copy of the read columns)", refresh, ""))
+    load = os.getloadavg()[0]
+    print(f"# analytics benchmark\nmachine: {machine()}, load average {load:.1f} at the end")
+    print(f"scale: {scale}; warm process, median of {args.runs} runs (CPU: this process's CPU seconds)")
+    print(f"{'what':<64} {'wall s':>7} {'CPU s':>7}  ratio (wall)")
+    for name, (seconds, cpu), ratio in rows:
+        print(f"{name:<64} {seconds:>7.3f} {cpu:>7.3f}  {ratio}")
+    engine.close(url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

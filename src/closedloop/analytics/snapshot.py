@@ -1,0 +1,137 @@
+"""A columnar snapshot of the store inside DuckDB, refreshed whenever the store changed.
+
+Reading SQLite or PostgreSQL through a scanner costs most of a report's time, so the columns
+the scorecard reads are copied once into DuckDB tables (timestamps already cast) and reused
+until the store changes. Freshness is exact, never time-based: SQLite's `PRAGMA data_version`
+changes on every commit by another connection; PostgreSQL's WAL position moves on every
+write. The token is read before copying, so a write racing the copy only causes one more
+refresh, never a stale answer. Queries written against `store.<table>` run unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from closedloop.analytics import engine
+
+# Only the columns the scorecard reads; `*_at` become TIMESTAMP (UTC), flags BOOLEAN, days DATE.
+TABLES: dict[str, str] = {
+    "lifecycle_events": "id, lead_id, to_stage, occurred_at, implied, voids_id",
+    "leads": "id, merged_into_id, created_at, owner_id, team_id, account_id, first_channel, first_utm_source,"
+    " first_utm_medium, first_utm_campaign, first_utm_content, first_campaign_id, first_landing_page,"
+    " source_type, lead_type, score_band, region, country, industry, company_size",
+    "deals": "id, lead_id, account_id, product_id, owner_id, team_id, stage, status, currency, amount_minor,"
+    " created_at, closed_at",
+    "deal_stage_events": "deal_id, to_stage, occurred_at",
+    "users": "id, email",
+    "teams": "id, name",
+    "campaigns": "id, name, channel",
+    "products": "id, name",
+    "accounts": "id, owner_id, region, country, industry, company_size",
+    "exchange_rates": "currency, rate_date, rate_to_reporting",
+    "pipeline_stages": "key, probability, outcome",
+    "handoffs": "id, lead_id, owner_id, team_id, assigned_at, first_response_at, breached_at, sla_met,"
+    " response_business_hours, rejected_at, rejection_reason",
+    "campaign_spend": "id, campaign_id, channel, spend_date, amount_minor, currency",
+    "cost_entries": "id, period_start, period_end, amount_minor, currency",
+    "customer_feedback": "id, account_id, lead_id, occurred_at, score, scale_max",
+    "workspace_settings": "id, reporting_time_zone, reporting_currency, conversion_window_days, stale_deal_days",
+}
+BOOLEANS = {"implied", "sla_met"}
+DATES = {"rate_date", "spend_date", "period_start", "period_end"}
+DOUBLES = {"rate_to_reporting", "probability", "score", "response_business_hours"}
+
+
+@dataclass
+class _State:
+    connection: Any
+    token: str
+    schema: str
+    generation: int
+
+
+_lock = threading.Lock()
+_states: dict[str, _State] = {}
+_sqlite_watchers: dict[str, sqlite3.Connection] = {}
+
+
+def _column(name: str) -> str:
+    if name.endswith("_at"):
+        return f"CAST({name} AS TIMESTAMP) AS {name}"
+    if name in BOOLEANS:
+        return f"CAST({name} AS BOOLEAN) AS {name}"
+    if name in DATES:
+        return f"CAST({name} AS DATE) AS {name}"
+    if name in DOUBLES:
+        return f"CAST({name} AS DOUBLE) AS {name}"
+    return name
+
+
+def _token(url: str) -> str:
+    """A value that changes whenever the store's data may have changed."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = str(Path(parsed.database or "").resolve())
+        watcher = _sqlite_watchers.get(url)
+        if watcher is None:
+            watcher = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            )
+            _sqlite_watchers[url] = watcher
+        version = watcher.execute("PRAGMA data_version").fetchone()[0]
+        stat = os.stat(path)  # a restored (replaced) file is a new store
+        return f"{stat.st_dev}:{stat.st_ino}:{version}"
+    cursor = engine.connect(url).cursor()
+    try:
+        sql = "SELECT * FROM postgres_query('store', 'SELECT pg_current_wal_lsn()::text')"
+        return str(cursor.execute(sql).fetchone()[0])
+    finally:
+        cursor.close()
+
+
+def schema(url: str) -> str:
+    """The name of a DuckDB schema holding a fresh snapshot of the store at `url`."""
+    connection = engine.connect(url)
+    with _lock:
+        token = _token(url)
+        state = _states.get(url)
+        if state is not None and state.connection is connection and state.token == token:
+            return state.schema
+        generation = state.generation + 1 if state is not None and state.connection is connection else 1
+        name = f"snapshot_{generation}"
+        cursor = connection.cursor()
+        try:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+            cursor.execute(f"CREATE SCHEMA {name}")
+            for table, columns in TABLES.items():
+                select = ", ".join(_column(c.strip()) for c in columns.split(","))
+                cursor.execute(f"CREATE TABLE {name}.{table} AS SELECT {select} FROM {engine.STORE}.{table}")
+            # Keep the previous generation for readers still using it; drop the one before.
+            if generation > 2:
+                cursor.execute(f"DROP SCHEMA IF EXISTS snapshot_{generation - 2} CASCADE")
+        finally:
+            cursor.close()
+        _states[url] = _State(connection, token, name, generation)
+        return name
+
+
+def rows(url: str, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Run scorecard SQL written against `store.<table>` on the fresh snapshot."""
+    return engine.rows(url, sql.replace(f"{engine.STORE}.", f"{schema(url)}."), params)
+
+
+def forget(url: str | None = None) -> None:
+    """Drop what is kept for one store (or all): called when its connection closes."""
+    with _lock:
+        for key in [url] if url else list(_states):
+            _states.pop(key, None)
+            watcher = _sqlite_watchers.pop(key, None)
+            if watcher is not None:
+                watcher.close()
