@@ -91,7 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for name in ROUTER_MODULES:
         if _module_exists(name):
             app.include_router(importlib.import_module(name).router)
+    from closedloop.api import idempotency
     from closedloop.web import security
 
+    idempotency.install(app)
     security.install(app)
     return app

@@ -217,4 +217,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "表單已過期：請再試一次。",
         "zh-CN": "表单已过期：请再试一次。",
     },
+    "api.error.idempotency_key": {
+        "en": "The Idempotency-Key header must be 1 to 200 printable characters.",
+        "zh-TW": "Idempotency-Key 標頭必須是 1 到 200 個可列印字元。",
+        "zh-CN": "Idempotency-Key 标头必须是 1 到 200 个可打印字符。",
+    },
+    "api.error.idempotency_reused": {
+        "en": "This Idempotency-Key was already used for a different request.",
+        "zh-TW": "此 Idempotency-Key 已用於另一個不同的請求。",
+        "zh-CN": "此 Idempotency-Key 已用于另一个不同的请求。",
+    },
+    "api.error.idempotency_busy": {
+        "en": "A request with this Idempotency-Key is still being processed: retry shortly.",
+        "zh-TW": "使用此 Idempotency-Key 的請求仍在處理中：請稍後重試。",
+        "zh-CN": "使用此 Idempotency-Key 的请求仍在处理中：请稍后重试。",
+    },
 }
