@@ -6,6 +6,7 @@ from closedloop.db import Base
 from closedloop.deals.models import Deal, DealStageEvent, PipelineStage, Quota
 from closedloop.goals.models import Goal
 from closedloop.handoffs.models import Activity, Handoff
+from closedloop.integrations.models import InboundDelivery, InboundSource
 from closedloop.leads.models import ErasedIdentity, Lead, LeadScore, LifecycleEvent
 from closedloop.marketing.models import Campaign, CampaignSpend, CostEntry, Site, Touchpoint, Visitor
 from closedloop.notifications.models import (
@@ -50,6 +51,8 @@ __all__ = [
     "Goal",
     "Handoff",
     "ImportJob",
+    "InboundDelivery",
+    "InboundSource",
     "Lead",
     "LeadScore",
     "LifecycleEvent",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:48:57.073940
+Create Date: 2026-11-23 14:53:05.214694
 """
 
 from collections.abc import Sequence
@@ -354,6 +354,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_import_jobs_file_sha256"), ["file_sha256"], unique=False)
 
     op.create_table(
+        "inbound_sources",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("secret_encrypted", sa.Text(), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_inbound_sources_created_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_sources")),
+        sa.UniqueConstraint("name", name=op.f("uq_inbound_sources_name")),
+    )
+    op.create_table(
         "notification_allowed_urls",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("url_prefix", sa.String(length=2000), nullable=False),
@@ -500,6 +515,37 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_goals_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_goals")),
+    )
+    op.create_table(
+        "inbound_deliveries",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("delivery_id", sa.String(length=128), nullable=False),
+        sa.Column("signed_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("body_sha256", sa.String(length=64), nullable=False),
+        sa.Column("events", sa.Integer(), nullable=False),
+        sa.Column("import_job_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "outcome",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["import_job_id"],
+            ["import_jobs.id"],
+            name=op.f("fk_inbound_deliveries_import_job_id_import_jobs"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["inbound_sources.id"],
+            name=op.f("fk_inbound_deliveries_source_id_inbound_sources"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_deliveries")),
+        sa.UniqueConstraint(
+            "source_id", "delivery_id", name=op.f("uq_inbound_deliveries_source_id_delivery_id")
+        ),
     )
     op.create_table(
         "leads",
@@ -1144,6 +1190,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_leads_account_id"))
 
     op.drop_table("leads")
+    op.drop_table("inbound_deliveries")
     op.drop_table("goals")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_occurred_at"))
@@ -1158,6 +1205,7 @@ def downgrade() -> None:
     op.drop_table("policy_versions")
     op.drop_table("notification_channels")
     op.drop_table("notification_allowed_urls")
+    op.drop_table("inbound_sources")
     with op.batch_alter_table("import_jobs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_import_jobs_file_sha256"))
 

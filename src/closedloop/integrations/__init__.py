@@ -1,0 +1,1 @@
+"""integrations domain: signed inbound webhooks from ERP, email marketing and ad platforms."""
