@@ -144,7 +144,8 @@ def reject(
             to_stage=to_stage,
             actor=actor_for(session, by_email),
         )
-        stage = session.get(Lead, row.lead_id).stage
+        lead = session.get(Lead, row.lead_id)
+        stage = lead.stage if lead is not None else ""
         click.echo(translate("handoff.cli.rejected", id=row.id, reason=reason, lead=row.lead_id, stage=stage))
 
 

@@ -360,7 +360,7 @@ def rejections(
         "owner": Handoff.owner_id,
         "team": Handoff.team_id,
     }
-    keys = [columns[d].label(d) for d in by]
+    keys: list[Any] = [columns[d].label(d) for d in by]
     base = (
         select(*keys, Handoff.rejection_reason, func.count(Handoff.id))
         .join(Lead, Lead.id == Handoff.lead_id)

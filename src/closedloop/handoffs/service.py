@@ -195,7 +195,7 @@ def _loads(session: Session, user_ids: list[int]) -> dict[int, tuple[int, dateti
         .where(Handoff.owner_id.in_(user_ids))
         .group_by(Handoff.owner_id)
     ).all()
-    return {owner: (int(open_count), last) for owner, open_count, last in rows}
+    return {int(owner): (int(open_count), last) for owner, open_count, last in rows if owner is not None}
 
 
 def _candidate(user: User, loads: dict[int, tuple[int, datetime | None]]) -> routing.Candidate:
@@ -230,10 +230,15 @@ def _claim(
         .values(stage=lead.stage)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1 or still.rowcount != 1:
+    if _rowcount(claimed) != 1 or _rowcount(still) != 1:
         raise Conflict(translate("handoff.error.conflict", id=handoff.id))
     for key, value in values.items():
         setattr(handoff, key, value)
+
+
+def _rowcount(result: object) -> int:
+    """Rows an UPDATE matched (a CursorResult; typed loosely by Session.execute)."""
+    return int(getattr(result, "rowcount", 0))
 
 
 def accept(*, session: Session, handoff_id: int, actor: Actor, clock: Clock = system_clock) -> Handoff:

@@ -184,7 +184,7 @@ def score(lead_id: int, output_format: str) -> None:
 
     with unit_of_work(open_store()) as session:
         outcome = score_lead(session=session, lead_id=lead_id)
-        data = {
+        data: dict[str, Any] = {
             "lead_id": lead_id,
             "score": outcome.result.score,
             "band": outcome.result.band,
