@@ -56,7 +56,9 @@ def closedloop(*args: str, env: dict[str, str]) -> str:
 def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     exe = Path(sys.executable).with_name("closedloop")
     handle = open(log, "wb")  # noqa: SIM115 - lives with the server
-    process = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=handle, stderr=handle)
+    process = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port)], env=env, stdout=handle, stderr=handle
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -68,6 +70,12 @@ def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[
             time.sleep(0.2)
     process.kill()
     raise SystemExit(f"server did not start; see {log}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
@@ -113,7 +121,9 @@ async def run_phase(
     ok = statuses.get(200, 0)
 
     def quantile(q: float) -> float:
-        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else float("nan")
+        return (
+            latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else float("nan")
+        )
 
     return {
         "requests": len(latencies),
@@ -159,6 +169,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=25, help="Events per request in the batched phase.")
     args = parser.parse_args()
 
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="capture-bench-") as tmp:
         db = Path(tmp) / "bench.db"
         env = dict(os.environ)
@@ -182,13 +193,16 @@ def main() -> int:
                 "GET /healthz (peer)": (health, 0),
                 "single events": (event_requests(key, count=args.events, batch=1, tag="one"), 1),
                 f"batches of {args.batch}": (
-                    event_requests(key, count=max(1, args.events // args.batch), batch=args.batch, tag="many"),
+                    event_requests(
+                        key, count=max(1, args.events // args.batch), batch=args.batch, tag="many"
+                    ),
                     args.batch,
                 ),
             }
             asyncio.run(run_phase(port, requests=warm, events_per_request=1, connections=4, seconds=10))
             results = {}
             for name, (requests, per) in phases.items():
+                cpu_before = cpu_seconds(server.pid)
                 results[name] = asyncio.run(
                     run_phase(
                         port,
@@ -198,6 +212,7 @@ def main() -> int:
                         seconds=args.seconds,
                     )
                 )
+                results[name]["server_cpu"] = cpu_seconds(server.pid) - cpu_before
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -209,18 +224,28 @@ def main() -> int:
     print(f"machine: {machine()}")
     print(f"store: SQLite (WAL), one server process, {args.connections} keep-alive connections on loopback")
     print(f"bounds: at most {args.events} events and {args.seconds:.0f} s per phase")
-    print(f"{'phase':<22}{'requests':>9}{'events':>9}{'events/s':>10}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
-          f"{'errors':>7}{'vs peer':>9}")
+    print(f"load average before the run: {load_before}")
+    print(
+        f"{'phase':<22}{'requests':>9}{'events':>9}{'events/s':>10}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'errors':>7}{'vs peer':>9}{'cpu ms/req':>11}{'1-core cap/s':>13}"
+    )
     for name, r in results.items():
         ratio = r["requests_per_s"] / peer
         events = "-" if name.startswith("GET") else f"{r['events']:.0f}"
         rate = "-" if name.startswith("GET") else f"{r['events_per_s']:.0f}"
+        cpu_ms = r["server_cpu"] * 1000 / max(1, r["requests"])
+        # What one server process could take with a core to itself: events per CPU-second.
+        capacity = (
+            r["requests"] / r["server_cpu"] * max(1, r["events"] / max(1, r["ok"])) if r["server_cpu"] else 0
+        )
         print(
             f"{name:<22}{r['requests']:>9.0f}{events:>9}{rate:>10}{r['requests_per_s']:>9.0f}"
-            f"{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['errors']:>7.0f}{ratio:>9.2f}"
+            f"{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['errors']:>7.0f}{ratio:>9.2f}{cpu_ms:>11.2f}{capacity:>13.0f}"
         )
     durable = "yes" if rows == acknowledged else "NO"
-    print(f"durability: {acknowledged} events acknowledged with 2xx, {rows} touchpoint rows after stop: {durable}")
+    print(
+        f"durability: {acknowledged} events acknowledged with 2xx, {rows} touchpoint rows after stop: {durable}"
+    )
     return 0 if rows == acknowledged else 1
 
 
