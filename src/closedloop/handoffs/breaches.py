@@ -1,7 +1,8 @@
 """SLA breaches: first responses as activities are recorded, and the worker's detection job.
 
 A breach is escalated once to the team's managers through the outbox (topic `sla.breached`,
-idempotency key per hand-off and kind), in the same transaction that marks it.
+kind `first_response` or `accept`, idempotency key per hand-off and kind), in the same
+transaction that marks it.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def _breach(session: Session, handoff: Handoff, kind: str, clock: Clock) -> bool
             "owner_id": handoff.owner_id,
             "team_id": team_id,
             "manager_ids": managers,
+            "user_ids": managers,  # the notification audience: the managers it escalates to
             "kind": kind,
             "due_at": due,
         },
@@ -124,7 +126,7 @@ def detect_breaches(
         else:
             handoff.breached_at, handoff.sla_met = handoff.sla_due_at, False
     escalated = select(OutboxMessage.id).where(
-        OutboxMessage.idempotency_key == literal("sla.breached:acceptance:") + cast(Handoff.id, String)
+        OutboxMessage.idempotency_key == literal("sla.breached:accept:") + cast(Handoff.id, String)
     )
     undecided = [
         handoff
@@ -138,7 +140,7 @@ def detect_breaches(
             )
             .order_by(Handoff.id)
         )
-        if _breach(session, handoff, "acceptance", clock)
+        if _breach(session, handoff, "accept", clock)
     ]
     session.flush()
     breached = sorted({h.id for h in late_response} | {h.id for h in undecided})
@@ -148,7 +150,7 @@ def detect_breaches(
             actor=actor or system_actor("worker"),
             action="sla.breaches_detected",
             entity_type="handoff",
-            after={"first_response": [h.id for h in late_response], "acceptance": [h.id for h in undecided]},
+            after={"first_response": [h.id for h in late_response], "accept": [h.id for h in undecided]},
             clock=clock,
         )
     return breached

@@ -250,7 +250,7 @@ def test_breach_detection_job_with_an_injected_clock(world):
         m.payload["kind"]
         for m in s.scalars(select(OutboxMessage).where(OutboxMessage.topic == "sla.breached"))
     )
-    assert kinds == ["acceptance", "first_response"]
+    assert kinds == ["accept", "first_response"]
 
 
 def test_back_dated_activity_cannot_pass_the_sla(world):
