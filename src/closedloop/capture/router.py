@@ -19,7 +19,7 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from closedloop.capture import forms
+from closedloop.capture import forms, replay  # noqa: F401  (replay registers the quarantine replayer)
 from closedloop.capture import service as capture_service
 from closedloop.capture.events import VISITOR_ID, BatchError, FieldError, parse_batch
 from closedloop.capture.ratelimit import RateLimiter

@@ -257,3 +257,57 @@ def test_rejected_events_are_quarantined_with_index_and_field(store) -> None:
         assert [r.errors[0]["index"] for r in rows] == [1, 2]
         assert rows[0].errors[0]["field"] == "ts" and rows[0].payload["event"]["vid"] == "visitor-0005"
         assert "event 1: ts" in rows[0].reason
+
+
+def test_quarantined_capture_input_replays_once_fixed(store) -> None:
+    from closedloop.capture.replay import replay_capture_record
+    from closedloop.quarantine import service as quarantine_service
+    from closedloop.users.actor import system_actor
+
+    site_id = _site(store)
+    actor = system_actor("cli")
+    bad = parse_batch({"vid": "visitor-0006", "events": [{"id": "q1", "ts": "soon"}]}, now=NOW, max_events=10)
+    with unit_of_work(store.session_factory) as session:
+        capture_service.quarantine_rejected(
+            session=session, site_id=site_id, rejected=bad.rejected, received_at=NOW, clock=CLOCK
+        )
+        capture_service.quarantine(
+            session=session,
+            kind="event",
+            payload={
+                "site_id": site_id,
+                "origin": "https://new.acme.test",
+                "body": {"vid": "visitor-0007", "events": [{"id": "q2"}, {"id": "q3"}]},
+            },
+            errors=[],
+            reason="origin not allowed",
+            clock=CLOCK,
+        )
+        capture_service.quarantine(
+            session=session,
+            kind="form",
+            payload={"site_id": site_id, "fields": {"email": "real@person.com.tw", "cl_hp": "x"}},
+            errors=[],
+            reason="honeypot",
+            clock=CLOCK,
+        )
+    with unit_of_work(store.session_factory) as session:
+        ids = [r.id for r in quarantine_service.list_records(session=session, source="capture")[0]]
+        record = session.get(QuarantinedRecord, ids[0])
+        assert replay_capture_record(session=session, record=record, clock=CLOCK)[0] == "invalid"
+        quarantine_service.fix_record(
+            session=session, record_id=ids[0], changes={"ts": NOW.isoformat()}, actor=actor, clock=CLOCK
+        )
+        outcomes = [
+            replay_capture_record(session=session, record=session.get(QuarantinedRecord, i), clock=CLOCK)[0]
+            for i in ids
+        ]
+    assert outcomes == ["inserted", "inserted 2 of 2", "created"]
+    with store.session() as session:
+        assert sorted(session.scalars(select(Touchpoint.event_id).where(Touchpoint.event_id.like("q%")))) == [
+            "q1",
+            "q2",
+            "q3",
+        ]
+        lead = session.scalar(select(Lead).where(Lead.email == "real@person.com.tw"))
+        assert lead is not None and not lead.is_spam

@@ -1,0 +1,1 @@
+"""Capture: the public /t/ endpoints, the snippet, form submissions and stitching of anonymous touches."""
