@@ -48,8 +48,9 @@ def replay_capture_record(
         return "invalid", [FieldError(None, "site_id", "no registered site for this record")]
     now = clock()
     fixes = _fixes(payload)
-    if record.kind == "event" and isinstance(payload.get("event"), dict):
-        event = parse_event({**payload["event"], **fixes}, index=0, visitor_key=None, now=now)
+    original = payload.get("event")
+    if record.kind == "event" and isinstance(original, dict):
+        event = parse_event({**original, **fixes}, index=0, visitor_key=None, now=now)
         if isinstance(event, list):
             return "invalid", event
         flags = capture_service.record_events(
