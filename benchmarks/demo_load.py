@@ -169,13 +169,21 @@ def main() -> None:
     engines = args.engines.split(",")
     print(f"machine: {machine()}")
     print(f"commit: {commit()}   anchor: {ANCHOR}   seed: 1")
-    results = [run(kind, scale) for scale in args.scales for kind in engines]
     print()
-    print(f"{'store':<9}{'scale':<7}{'leads':>10}{'rows':>11}{'generate s':>12}{'total s':>10}{'rows/s':>10}")
-    for r in results:
-        print(
-            f"{r['kind']:<9}{r['scale']:<7}{SCALES[r['scale']]:>10,}{r['rows']:>11,}{r['generate']:>12.1f}{r['total']:>10.1f}{r['rows'] / r['total']:>10,.0f}"
-        )
+    print(
+        f"{'store':<9}{'scale':<7}{'leads':>10}{'rows':>11}{'generate s':>12}{'total s':>10}{'rows/s':>10}",
+        flush=True,
+    )
+    results = []
+    for scale in args.scales:
+        for kind in engines:
+            r = run(kind, scale)
+            results.append(r)
+            print(
+                f"{r['kind']:<9}{r['scale']:<7}{SCALES[r['scale']]:>10,}{r['rows']:>11,}{r['generate']:>12.1f}"
+                f"{r['total']:>10.1f}{r['rows'] / r['total']:>10,.0f}",
+                flush=True,
+            )
     for r in results:
         print(f"\n{r['kind']} scale {r['scale']}: per table")
         print(f"  {'table':<20}{'rows':>11}{'seconds':>10}{'rows/s':>11}")

@@ -92,7 +92,7 @@ def build_deals(rng, sim: Simulation, accounts: Accounts, rates, *, end: int) ->
         np.array([i[2] for i in ref.INDUSTRIES])[np.maximum(leads.industry[lead], 0)],
         0.8,
     )
-    amount_twd = np.round(price * industry_factor * rng.lognormal(0, 0.45, n), -3).clip(5000, None)
+    amount_twd = np.round(price * industry_factor * rng.lognormal(0, 0.45, n), -3).clip(5000, 15_000_000)
     currency = np.array([ref.COUNTRY_CURRENCY[c] for c in leads.country[lead].tolist()], dtype=object)
     day = d["created"] // DAY
     rate = np.ones(n)

@@ -11,6 +11,7 @@ from closedloop.demo.frame import DAY, NULL, Table
 from closedloop.demo.people import Staff
 
 MONTH = 30.4375 * DAY
+INT4_MAX = 2**31 - 1
 OFFSET = 8 * 3600
 
 
@@ -142,15 +143,18 @@ def quotas(won: dict[str, np.ndarray], staff: Staff, *, start: int, end: int) ->
     total = float(won["amount_twd"].sum()) if len(won["amount_twd"]) else 1_000_000.0
     per_rep = max(total / max(1, reps * len(qs)) * 1.15, 100_000)
     rows = []
+    cap = INT4_MAX // 100 // 10_000 * 10_000  # amount columns are 32-bit integers in the store
+
+    def amount(twd: float) -> int:
+        return min(int(round(twd, -4)), cap) * 100
+
     for qi, (q0, q1) in enumerate(qs):
         growth = 0.8 + 0.4 * qi / max(1, len(qs) - 1)
         for r in range(reps):
-            rows.append((staff.rep_ids[r], NULL, q0, q1, int(round(per_rep * growth, -4)) * 100))
+            rows.append((staff.rep_ids[r], NULL, q0, q1, amount(per_rep * growth)))
         for team in np.unique(staff.rep_team):
             members = int((staff.rep_team == team).sum())
-            rows.append(
-                (NULL, staff.team_ids[team], q0, q1, int(round(per_rep * growth * members, -4)) * 100)
-            )
+            rows.append((NULL, staff.team_ids[team], q0, q1, amount(per_rep * growth * members)))
     table = Table("quotas")
     table.add("id", "int", np.arange(1, len(rows) + 1))
     for i, name in enumerate(("user_id", "team_id", "period_start", "period_end", "amount_minor")):
