@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -132,6 +131,7 @@ class DealsProcessor(RowProcessor):
             account_id = lead.account_id
         self._note_quirks(ctx, row, created, company)
         status = stage.outcome if stage else "open"
+        tags = parsing.parse_tags(row.text("tags"))  # deals have no tag column: kept as a custom field
         reason_text = row.text("lost_reason") if status == "lost" else None
         reason_code = None
         if reason_text:
@@ -152,7 +152,7 @@ class DealsProcessor(RowProcessor):
             "closed_at": closed if status != "open" else None,
             "lost_reason": reason_code,
             "lost_reason_text": reason_text,
-            "custom": row.custom or None,
+            "custom": {**row.custom, **({"tags": tags} if tags else {})} or None,
         }
         deal = self._find(ctx, external, values)
         if deal is None:
@@ -401,6 +401,3 @@ class RevenueProcessor(RowProcessor):
             if source is not None and source.account_id:
                 return source.account_id
         return None
-
-
-_ = Decimal

@@ -155,7 +155,7 @@ def merge_leads(
         winner.stage = loser.stage
     loser.merged_into_id = winner.id
     session.flush()
-    return audit_service.record(
+    entry = audit_service.record(
         session,
         actor=actor,
         action="lead.merged",
@@ -171,6 +171,8 @@ def merge_leads(
         },
         clock=clock,
     )
+    session.flush()
+    return entry
 
 
 def _further(stage: str, than: str) -> bool:
@@ -209,7 +211,7 @@ def undo_merge(
     _restore(loser, loser_before)
     loser.merged_into_id = None
     session.flush()
-    return audit_service.record(
+    entry = audit_service.record(
         session,
         actor=actor,
         action="lead.merge_undone",
@@ -218,6 +220,8 @@ def undo_merge(
         after={"winner_id": winner.id, "loser_id": loser.id},
         clock=clock,
     )
+    session.flush()
+    return entry
 
 
 def _restore(lead: Lead, snapshot: dict[str, Any]) -> None:
