@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("closedloop.cli.store", "serve", "Run the web app and API."),
     "worker": ("closedloop.outbox.cli", "worker", "Deliver the outbox and run schedules."),
     "notify": ("closedloop.notifications.cli", "notify", "Notification channels and subscriptions."),
+    "integration": ("closedloop.integrations.cli", "integration", "Signed inbound webhooks."),
     "user": ("closedloop.users.cli", "user", "Manage users."),
     "apikey": ("closedloop.users.cli", "apikey", "Manage API keys."),
     "person": ("closedloop.users.person_cli", "person", "Personal-data export and erasure."),
