@@ -34,6 +34,7 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("deals", "summary"): ALL_ROLES,
     ("handoffs", "read"): PERSONAL,
     ("handoffs", "reassign"): LEADERS,
+    ("handoffs", "respond"): SALES_SIDE,
     ("activities", "read"): PERSONAL,
     ("activities", "create"): SALES_SIDE,
     ("goals", "read"): ALL_ROLES,

@@ -209,14 +209,16 @@ class SpendOut(Out):
     source: str
 
 
+Version = Annotated[int, Field(ge=1, le=MAX_MINOR)]
+
+
 class DealIn(In):
     name: Name300
-    stage: Str64 = "initial_contact"
+    stage: Str64 | None = None
     amount: Amount = Decimal(0)
     currency: Currency
     lead_id: Id | None = None
     owner_id: Id | None = None
-    team_id: Id | None = None
     expected_close_date: Day | None = None
 
 
@@ -226,9 +228,19 @@ class DealPatch(In):
     amount: Amount | None = None
     currency: Currency | None = None
     owner_id: Id | None = None
-    team_id: Id | None = None
     expected_close_date: Day | None = None
-    version: Annotated[int, Field(ge=1, le=MAX_MINOR)] | None = None
+    version: Version | None = None
+
+
+class DealWinIn(In):
+    amount: Amount | None = None
+    version: Version | None = None
+
+
+class DealLoseIn(In):
+    reason: Name200
+    text: LongText | None = None
+    version: Version | None = None
 
 
 class DealOut(Out):
@@ -251,6 +263,23 @@ class DealOut(Out):
 
 class HandoffPatch(In):
     owner_id: Id
+
+
+class RejectIn(In):
+    reason: Literal[
+        "wrong_fit",
+        "no_budget",
+        "no_authority",
+        "bad_contact_data",
+        "duplicate",
+        "student_or_job_seeker",
+        "competitor",
+        "spam",
+        "no_response",
+        "other",
+    ]
+    text: LongText | None = None
+    to_stage: Literal["recycled", "disqualified"] | None = None
 
 
 class HandoffOut(Out):

@@ -10,14 +10,11 @@ from sqlalchemy import func, select
 from closedloop.access import policy
 from closedloop.access.scope import aggregate_deal_condition, get_visible, scoped
 from closedloop.api.deps import CurrentActor, SessionDep
-from closedloop.api.helpers import check_assignment, flush, page
-from closedloop.api.schemas_records import CountRow, DealIn, DealOut, DealPatch
+from closedloop.api.helpers import check_assignment, page
+from closedloop.api.schemas_records import CountRow, DealIn, DealLoseIn, DealOut, DealPatch, DealWinIn
 from closedloop.api.types import IdPath, Limit, Offset, Page, to_major, to_minor
-from closedloop.audit import service as audit_service
-from closedloop.clock import system_clock
-from closedloop.deals.models import Deal, DealStageEvent, PipelineStage
-from closedloop.errors import Conflict, ValidationFailed
-from closedloop.i18n import translate
+from closedloop.deals import service as deal_service
+from closedloop.deals.models import Deal
 from closedloop.leads.models import Lead
 
 router = APIRouter(prefix="/api/v1", tags=["deals"])
@@ -28,15 +25,6 @@ def deal_out(deal: Deal) -> dict[str, Any]:
     data = {c: getattr(deal, c) for c in DealOut.model_fields if c != "amount"}
     data["amount"] = to_major(deal.amount_minor, deal.currency)
     return data
-
-
-def _open_stage(session: Any, key: str) -> PipelineStage:
-    stage = session.scalar(select(PipelineStage).where(PipelineStage.key == key, PipelineStage.is_active))
-    if stage is None:
-        raise ValidationFailed(translate("access.error.unknown_stage", stage=key))
-    if stage.outcome != "open":
-        raise ValidationFailed(translate("access.error.closing_deal"))
-    return stage
 
 
 @router.get("/deals", response_model=Page[DealOut])
@@ -82,100 +70,86 @@ def get_deal(deal_id: IdPath, session: SessionDep, actor: CurrentActor) -> Any:
 
 @router.post("/deals", response_model=DealOut, status_code=status.HTTP_201_CREATED)
 def create_deal(body: DealIn, session: SessionDep, actor: CurrentActor) -> Any:
-    """Open a deal in an open pipeline stage; sales deals default to the caller and its team."""
+    """Open a deal (the lead becomes an opportunity); it belongs to the lead's owner, else the caller."""
     policy.require(actor, "deals", "write")
-    stage = _open_stage(session, body.stage)
     if body.lead_id is not None:
         get_visible(session, Lead, body.lead_id, actor)
-    owner_id, team_id = body.owner_id, body.team_id
-    if actor.role == "sales" and not actor.is_system:
-        owner_id = owner_id or actor.user_id
-        team_id = team_id or actor.team_id
-    check_assignment(session, actor, owner_id, team_id)
-    now = system_clock()
-    deal = Deal(
+    if body.owner_id is not None:
+        check_assignment(session, actor, body.owner_id, None)
+    deal = deal_service.open_deal(
+        session=session,
+        actor=actor,
         name=body.name,
-        stage=stage.key,
-        status="open",
         amount_minor=to_minor(body.amount, body.currency),
         currency=body.currency,
         lead_id=body.lead_id,
-        owner_id=owner_id,
-        team_id=team_id,
+        stage=body.stage,
         expected_close_date=body.expected_close_date,
-        created_at=now,
-    )
-    session.add(deal)
-    flush(session, "external id")
-    session.add(
-        DealStageEvent(
-            deal_id=deal.id,
-            from_stage=None,
-            to_stage=stage.key,
-            occurred_at=now,
-            recorded_at=now,
-            by_user_id=actor.user_id,
-            amount_minor=deal.amount_minor,
-            expected_close_date=deal.expected_close_date,
-        )
-    )
-    audit_service.record(
-        session,
-        actor=actor,
-        action="deal.created",
-        entity_type="deal",
-        entity_id=deal.id,
-        after=audit_service.snapshot(deal),
+        owner_id=body.owner_id,
     )
     return deal_out(deal)
 
 
 @router.patch("/deals/{deal_id}", response_model=DealOut)
 def update_deal(deal_id: IdPath, body: DealPatch, session: SessionDep, actor: CurrentActor) -> Any:
-    """Edit an open deal; `version` guards against overwriting someone else's change (409)."""
+    """Edit an open deal or move it to another open stage; a stale `version` answers 409."""
     policy.require(actor, "deals", "write")
     deal = get_visible(session, Deal, deal_id, actor)
     values = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
-    if values.pop("version", deal.version) != deal.version:
-        raise Conflict(translate("access.error.stale_version"))
-    if deal.status != "open":
-        raise ValidationFailed(translate("access.error.closing_deal"))
-    if "owner_id" in values or "team_id" in values:
-        check_assignment(session, actor, values.get("owner_id"), values.get("team_id"))
-    before = audit_service.snapshot(deal)
-    now = system_clock()
-    new_stage = _open_stage(session, values.pop("stage")).key if "stage" in values else deal.stage
-    currency = values.pop("currency", deal.currency)
-    amount = values.pop("amount", None)
-    if amount is not None or currency != deal.currency:
-        deal.amount_minor = to_minor(
-            amount if amount is not None else to_major(deal.amount_minor, deal.currency), currency
+    version = values.pop("version", deal.version)
+    if "owner_id" in values:
+        check_assignment(session, actor, values["owner_id"], None)
+    stage = values.pop("stage", None)
+    if values:
+        currency = values.get("currency", deal.currency)
+        amount = values.get("amount")
+        if amount is None and "currency" in values:
+            amount = to_major(deal.amount_minor, deal.currency)
+        deal = deal_service.update_deal(
+            session=session,
+            deal_id=deal.id,
+            expected_version=version,
+            actor=actor,
+            name=values.get("name"),
+            amount_minor=None if amount is None else to_minor(amount, currency),
+            currency=values.get("currency"),
+            expected_close_date=values.get("expected_close_date"),
+            owner_id=values.get("owner_id"),
         )
-        deal.currency = currency
-    for key, value in values.items():
-        setattr(deal, key, value)
-    if new_stage != deal.stage:
-        session.add(
-            DealStageEvent(
-                deal_id=deal.id,
-                from_stage=deal.stage,
-                to_stage=new_stage,
-                occurred_at=now,
-                recorded_at=now,
-                by_user_id=actor.user_id,
-                amount_minor=deal.amount_minor,
-                expected_close_date=deal.expected_close_date,
-            )
+        version = deal.version
+    if stage is not None:
+        deal = deal_service.move_stage(
+            session=session, deal_id=deal.id, to_stage=stage, expected_version=version, actor=actor
         )
-        deal.stage = new_stage
-    flush(session, "deal")
-    audit_service.record(
-        session,
+    return deal_out(deal)
+
+
+@router.post("/deals/{deal_id}/win", response_model=DealOut)
+def win_deal(deal_id: IdPath, body: DealWinIn, session: SessionDep, actor: CurrentActor) -> Any:
+    """Win the deal: its lead becomes a customer, its company a customer (or an expansion)."""
+    policy.require(actor, "deals", "write")
+    deal = get_visible(session, Deal, deal_id, actor)
+    deal = deal_service.win(
+        session=session,
+        deal_id=deal.id,
+        expected_version=body.version or deal.version,
         actor=actor,
-        action="deal.updated",
-        entity_type="deal",
-        entity_id=deal.id,
-        before=before,
-        after=audit_service.snapshot(deal),
+        amount_minor=None if body.amount is None else to_minor(body.amount, deal.currency),
+    )
+    return deal_out(deal)
+
+
+@router.post("/deals/{deal_id}/lose", response_model=DealOut)
+def lose_deal(deal_id: IdPath, body: DealLoseIn, session: SessionDep, actor: CurrentActor) -> Any:
+    """Lose the deal with a reason; the lead becomes lost once all its open deals are lost."""
+    policy.require(actor, "deals", "write")
+    deal = get_visible(session, Deal, deal_id, actor)
+    deal = deal_service.lose(
+        session=session,
+        deal_id=deal.id,
+        expected_version=body.version or deal.version,
+        actor=actor,
+        reason=body.reason,
+        text=body.text,
     )
     return deal_out(deal)

@@ -11,12 +11,13 @@ from closedloop.access import policy
 from closedloop.access.scope import get_visible, scoped
 from closedloop.api.deps import CurrentActor, SessionDep
 from closedloop.api.helpers import check_assignment, flush, page
-from closedloop.api.schemas_records import ActivityIn, ActivityOut, HandoffOut, HandoffPatch
+from closedloop.api.schemas_records import ActivityIn, ActivityOut, HandoffOut, HandoffPatch, RejectIn
 from closedloop.api.types import MAX_ID, IdPath, Limit, Offset, Page
 from closedloop.audit import service as audit_service
-from closedloop.clock import system_clock
 from closedloop.deals.models import Deal
 from closedloop.errors import ValidationFailed
+from closedloop.handoffs import activities as activity_service
+from closedloop.handoffs import service as handoff_service
 from closedloop.handoffs.models import Activity, Handoff
 from closedloop.i18n import translate
 from closedloop.leads.models import Lead
@@ -113,36 +114,44 @@ def get_activity(activity_id: IdPath, session: SessionDep, actor: CurrentActor) 
 
 @router.post("/activities", response_model=ActivityOut, status_code=status.HTTP_201_CREATED)
 def log_activity(body: ActivityIn, session: SessionDep, actor: CurrentActor) -> Any:
-    """Log a call, email, meeting, message or note on a lead or deal the caller may see."""
+    """Log a call, email, meeting, message or note on a lead or deal the caller may see (answers its hand-off)."""
     policy.require(actor, "activities", "create")
     if body.lead_id is None and body.deal_id is None:
         raise ValidationFailed(translate("access.error.lead_or_deal"))
     if body.lead_id is not None:
         get_visible(session, Lead, body.lead_id, actor)
     if body.deal_id is not None:
-        deal = get_visible(session, Deal, body.deal_id, actor)
-    now = system_clock()
-    activity = Activity(
+        get_visible(session, Deal, body.deal_id, actor)
+    activity = activity_service.log_activity(
+        session=session,
+        type=body.type,
+        actor=actor,
         lead_id=body.lead_id,
         deal_id=body.deal_id,
-        user_id=actor.user_id,
-        type=body.type,
-        occurred_at=min(body.occurred_at or now, now),
-        recorded_at=now,
+        occurred_at=body.occurred_at,
         notes=body.notes,
     )
-    session.add(activity)
-    if body.deal_id is not None and (
-        deal.last_activity_at is None or deal.last_activity_at < activity.occurred_at
-    ):
-        deal.last_activity_at = activity.occurred_at
-    flush(session, "activity")
-    audit_service.record(
-        session,
-        actor=actor,
-        action="activity.created",
-        entity_type="activity",
-        entity_id=activity.id,
-        after=audit_service.snapshot(activity),
-    )
     return activity_out(activity, actor)
+
+
+@router.post("/handoffs/{handoff_id}/accept", response_model=HandoffOut)
+def accept_handoff(handoff_id: IdPath, session: SessionDep, actor: CurrentActor) -> Any:
+    """Sales accepts the hand-off: the lead becomes an SAL."""
+    policy.require(actor, "handoffs", "respond")
+    handoff = get_visible(session, Handoff, handoff_id, actor)
+    return handoff_service.accept(session=session, handoff_id=handoff.id, actor=actor)
+
+
+@router.post("/handoffs/{handoff_id}/reject", response_model=HandoffOut)
+def reject_handoff(handoff_id: IdPath, body: RejectIn, session: SessionDep, actor: CurrentActor) -> Any:
+    """Sales rejects the hand-off with a reason code (and text for `other`): back to nurture or disqualified."""
+    policy.require(actor, "handoffs", "respond")
+    handoff = get_visible(session, Handoff, handoff_id, actor)
+    return handoff_service.reject(
+        session=session,
+        handoff_id=handoff.id,
+        reason=body.reason,
+        text=body.text,
+        to_stage=body.to_stage,
+        actor=actor,
+    )

@@ -94,14 +94,19 @@ def _seed(session, world: World) -> None:
 
     north, south = world.teams["north"], world.teams["south"]
     lead_rows = {
-        "n1": Lead(email="n1@lead.example", owner_id=users["sales_n1"].id, team_id=north),
+        "n1": Lead(email="n1@lead.example", owner_id=users["sales_n1"].id, team_id=north, stage="sql"),
         "n2": Lead(email="n2@lead.example", owner_id=users["sales_n2"].id, team_id=north),
         "s": Lead(email="s@lead.example", owner_id=users["sales_s"].id, team_id=south),
         "unowned": Lead(email="unowned@lead.example", name='=HYPERLINK("http://x")'),
         "export": Lead(email="export@lead.example", owner_id=users["sales_s"].id, team_id=south),
         "erase": Lead(email="erase@lead.example", owner_id=users["sales_s"].id, team_id=south),
     }
-    for role in ("admin", "manager", "sales_n1", "marketing", "sales_s", "viewer"):
+    for role in ROLES:
+        for kind in ("ho_acc", "ho_rej"):  # a hand-off per role to accept, and one to reject
+            lead_rows[f"{kind}_{role}"] = Lead(
+                email=f"{kind}-{role}@lead.example", owner_id=users["sales_n1"].id, team_id=north, stage="mql"
+            )
+    for role in ROLES:
         lead_rows[f"stage_{role}"] = Lead(
             email=f"stage-{role}@lead.example", owner_id=users["sales_n1"].id, team_id=north
         )
@@ -128,6 +133,16 @@ def _seed(session, world: World) -> None:
             team_id=south,
         ),
     }
+    for role in ROLES:  # a deal per role to win, and one to lose
+        for kind in ("win", "lose"):
+            deals[f"{kind}_{role}"] = Deal(
+                name=f"{kind} {role}",
+                stage="proposal",
+                amount_minor=100,
+                currency="TWD",
+                owner_id=users["sales_n1"].id,
+                team_id=north,
+            )
     session.add_all(deals.values())
     session.flush()
     world.deals = {k: v.id for k, v in deals.items()}
@@ -154,6 +169,10 @@ def _seed(session, world: World) -> None:
         ),
     }
     campaign = Campaign(name="Spring", normalised_name="spring", currency="TWD")
+    for key in [k for k in world.leads if k.startswith("ho_")]:
+        handoffs[key] = Handoff(
+            lead_id=world.leads[key], owner_id=users["sales_n1"].id, team_id=north, assigned_at=AT
+        )
     session.add_all([*handoffs.values(), *activities.values(), campaign])
     session.flush()
     touches = {

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-STAGE_LEADS = tuple(f"stage_{r}" for r in ("admin", "manager", "sales_n1", "marketing", "sales_s", "viewer"))
+ROLES = ("admin", "manager", "sales_n1", "marketing", "sales_s", "viewer")
+# Per-role targets seeded in the north team: stage changes, hand-offs to accept or reject, deals to close.
+STAGE_LEADS = tuple(f"{kind}_{r}" for kind in ("stage", "ho_acc", "ho_rej") for r in ROLES)
+HANDOFF_TARGETS = tuple(f"{kind}_{r}" for kind in ("ho_acc", "ho_rej") for r in ROLES)
+DEAL_TARGETS = tuple(f"{kind}_{r}" for kind in ("win", "lose") for r in ROLES)
 ALL_LEADS = ("n1", "n2", "s", "unowned", "export", "erase", *STAGE_LEADS)
 NORTH_LEADS = ("n1", "n2", *STAGE_LEADS)
 SOUTH_LEADS = ("s", "export", "erase")
@@ -10,22 +14,22 @@ SOUTH_LEADS = ("s", "export", "erase")
 EXPECTED = {
     "admin": {
         "leads": ALL_LEADS,
-        "deals": ("n1", "s"),
-        "handoffs": ("n1", "s"),
+        "deals": ("n1", "s", *DEAL_TARGETS),
+        "handoffs": ("n1", "s", *HANDOFF_TARGETS),
         "activities": ("n1_deal", "s_lead"),
         "touchpoints": ("n1", "s", "anon"),
     },
     "manager": {
         "leads": NORTH_LEADS,
-        "deals": ("n1",),
-        "handoffs": ("n1",),
+        "deals": ("n1", *DEAL_TARGETS),
+        "handoffs": ("n1", *HANDOFF_TARGETS),
         "activities": ("n1_deal",),
         "touchpoints": ("n1",),
     },
     "sales_n1": {
         "leads": NORTH_LEADS,
-        "deals": ("n1",),
-        "handoffs": ("n1",),
+        "deals": ("n1", *DEAL_TARGETS),
+        "handoffs": ("n1", *HANDOFF_TARGETS),
         "activities": ("n1_deal",),
         "touchpoints": ("n1",),
     },
@@ -39,7 +43,7 @@ EXPECTED = {
     "marketing": {
         "leads": ALL_LEADS,
         "deals": None,
-        "handoffs": ("n1", "s"),
+        "handoffs": ("n1", "s", *HANDOFF_TARGETS),
         "activities": ("n1_deal", "s_lead"),
         "touchpoints": ("n1", "s", "anon"),
     },
@@ -105,9 +109,10 @@ def _aggregates_follow_the_same_scope(world) -> None:
         rows = world.client.get("/api/v1/deals/summary", headers=world.headers(principal)).json()
         return sum(r["count"] for r in rows), sum(r["amount"] for r in rows)
 
-    assert total("sales_n1") == (1, 5000.0)
+    # 12 per-role deals of 1.00 TWD each in the north team besides the two named ones.
+    assert total("sales_n1") == (13, 5012.0)
     assert total("sales_s") == (1, 3000.0)
-    assert total("viewer") == (2, 8000.0)
-    assert total("marketing") == (2, 8000.0)
+    assert total("viewer") == (14, 8012.0)
+    assert total("marketing") == (14, 8012.0)
     leads = world.client.get("/api/v1/leads/summary", headers=world.headers("sales_s")).json()
     assert leads == [{"key": "lead", "count": 3, "amount": None, "currency": None}]

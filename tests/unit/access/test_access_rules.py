@@ -33,6 +33,7 @@ MAY = {
     | {
         ("touchpoints", "read"),
         ("handoffs", "read"),
+        ("handoffs", "respond"),
         ("activities", "read"),
         ("activities", "create"),
         ("campaigns", "read"),
