@@ -112,6 +112,14 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def _allowed_origin(request: Request) -> str | None:
+    """The request's origin when the query's site key allows it (so the snippet can read a 413)."""
+    key = request.query_params.get("k")
+    origin = request.headers.get("origin")
+    site = _state(request).site(key) if key else None
+    return origin if site is not None and capture_service.origin_allowed(site.origins, origin) else None
+
+
 def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -215,7 +223,7 @@ async def capture_events(request: Request) -> Response:
             [FieldError(None, "(body)", detail)],
             detail,
         )
-        return _problem(413, "Payload too large", detail)
+        return _problem(413, "Payload too large", detail, _allowed_origin(request))
     try:
         body: Any = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -314,7 +322,7 @@ async def _submission(request: Request, *, record_touch: bool) -> Response:
             [FieldError(None, "(body)", detail)],
             detail,
         )
-        return _problem(413, "Payload too large", detail)
+        return _problem(413, "Payload too large", detail, _allowed_origin(request))
     key = request.query_params.get("k") or data.get("k") or data.get("cl_site")
     try:
         state, site, origin = await _gate(request, key if isinstance(key, str) else None, data, kind)

@@ -20,7 +20,7 @@
   var CLICK_IDS = PARAMS.slice(5);
   var VID = "cl_vid", FIRST = "cl_first", LAST = "cl_last", QUEUE = "cl_queue_" + KEY;
   var MAX_QUEUE = 500, BATCH = 50, DAYS = 400;
-  var retryDelay = 2000, retryTimer = null, sending = false;
+  var retryDelay = 2000, retryTimer = null, sending = false, batchSize = BATCH;
 
   function store(name, value) {
     try {
@@ -98,7 +98,7 @@
   }
   function flush() {
     if (sending) return;
-    var batch = queue().slice(0, BATCH);
+    var batch = queue().slice(0, batchSize);
     if (!batch.length) return;
     sending = true;
     var body = JSON.stringify({ vid: visitorId(), events: batch });
@@ -107,6 +107,12 @@
       headers: { "Content-Type": "text/plain;charset=UTF-8" }
     }).then(function (r) {
       sending = false;
+      if (r.status === 413 && batch.length > 1) {
+        // Too large for the server: send the same events in smaller batches.
+        batchSize = Math.max(1, Math.floor(batch.length / 2));
+        flush();
+        return;
+      }
       // 2xx: committed. Other 4xx (not 408/429): the server kept them in quarantine; resending cannot help.
       if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429)) {
         drop(batch.map(function (e) { return e.id; }));
@@ -127,7 +133,8 @@
   }
 
   function event(type, extra) {
-    var e = { id: uuid(), type: type, ts: Date.now(), url: location.href, ref: document.referrer || undefined };
+    var e = { id: uuid(), type: type, ts: Date.now(), url: location.href.slice(0, 2000),
+      ref: document.referrer ? document.referrer.slice(0, 2000) : undefined };
     if (extra) Object.keys(extra).forEach(function (k) { e[k] = extra[k]; });
     return e;
   }
