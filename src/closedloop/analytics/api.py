@@ -17,7 +17,7 @@ from closedloop.errors import ValidationFailed
 from closedloop.i18n import translate
 
 ATTRIBUTION_MODELS = ("first_touch",)  # more arrive with the attribution issue
-COHORT_RATES = ("conversion", "lead_to_customer_rate")
+COHORT_RATES = ("conversion", "lead_to_customer_rate", "retention", "churn_rate")  # they report `immature`
 
 
 def workspace(url: str) -> Workspace:
@@ -115,8 +115,8 @@ def _results(url: str, c: comp.Compiled, sl: Slice) -> list[dict[str, Any]]:
             reasons.setdefault(key, {})[r["reason"]] = int(r["k"])
     out = []
     for row in rows:
-        if row.get("miss"):
-            currency, _, day = str(row["miss_key"]).partition(" ")
+        if row.get("miss") or row.get("lmiss"):
+            currency, _, day = str(row["miss_key"] if row.get("miss") else row["lmiss_key"]).partition(" ")
             raise ValidationFailed(
                 translate("analytics.error.missing_rate", currency=currency, date=day),
                 detail={"currency": currency, "date": day},
@@ -177,6 +177,8 @@ def _shape(m: Metric, row: dict[str, Any], sl: Slice) -> dict[str, Any] | None:
         d = int(row["d"])
         return None if d == 0 else {**base, "value": d, "numerator": None, "denominator": None}
     count = int(row["cnt"] or 0)
+    if m.kind == "pair":
+        return _pair(m, row, sl, base)
     if m.kind == "cost_per":
         spent, leads = _money(row["sx"], sl), int(row["ld"] or 0)
         if spent is None and leads == 0:
@@ -196,12 +198,38 @@ def _shape(m: Metric, row: dict[str, Any], sl: Slice) -> dict[str, Any] | None:
             "figures": figures,
         }
     if m.kind == "money_sum":
-        return {**base, "value": _money(row["sx"], sl), "numerator": None, "denominator": None}
+        result = {**base, "value": _money(row["sx"], sl), "numerator": None, "denominator": None}
+        if m.name == "pipeline_as_of":
+            result["figures"] = {"deals": int(row["d"]), "slipped": int(row["n"]), "stale": int(row["i"])}
+        return result
     total = float(row["sx"])
     value = total / count
     if m.unit == "money":
         total, value = _money(total, sl) or 0.0, _money(value, sl) or 0.0
     return {**base, "value": value, "numerator": total, "denominator": count}
+
+
+def _pair(m: Metric, row: dict[str, Any], sl: Slice, base: dict[str, Any]) -> dict[str, Any] | None:
+    """Two sums a (facts) and b (lfacts) combined by the declaration's formula."""
+    a, b = row["sx"], row["ld"]
+    if a is None and b is None:
+        return None
+    a, b = float(a or 0.0), float(b or 0.0)
+    formula = m.options["formula"]
+    if formula == "a/b":
+        numerator, denominator = a, b
+    elif formula == "b/a":
+        numerator, denominator = b, a
+    else:  # (b-a)/a
+        numerator, denominator = b - a, a
+    value = numerator / denominator if denominator else None
+    return {
+        **base,
+        "value": value,
+        "numerator": _money(numerator, sl),
+        "denominator": _money(denominator, sl),
+        "currency": sl.workspace.currency,
+    }
 
 
 def drill(
@@ -239,7 +267,7 @@ def drill(
         table, condition = "facts", {"numerator": "den AND num", "immature": "imm"}.get(part, "den")
         if m.kind in ("stats", "money_sum", "money_mean", "mean"):
             condition = "x IS NOT NULL"
-        if m.kind == "cost_per" and part == "denominator":
+        if m.kind in ("cost_per", "pair") and part == "denominator":
             table, condition = "lfacts", "TRUE"
         sql = rel.with_clause(c.ctes) + f"SELECT id FROM {table} WHERE {wanted} AND {condition}"
         subject = (

@@ -79,6 +79,20 @@ def compile_metric(
         check_dimension(dim, metric.dimensions)
     q = rel.Sql()
     dims = sl.by
+    from closedloop.analytics import compile_business as biz
+
+    special = {
+        "ltv_historical": biz.ltv_historical,
+        "retention": biz.retention,
+        "churn_rate": biz.retention,
+        "roas": biz.return_on_spend,
+        "roi": biz.return_on_spend,
+        "quota_attainment": biz.quota_attainment,
+        "pipeline_as_of": biz.pipeline_as_of,
+        "data_quality": biz.data_quality,
+    }
+    if metric.name in special:
+        return special[metric.name](metric, sl, q, dims)
     if metric.subject == "lead":
         return _lead(metric, sl, q, dims, *stage_pair(metric, from_stage, to_stage))
     if metric.subject == "deal":
@@ -88,7 +102,7 @@ def compile_metric(
     if metric.subject == "feedback":
         return _feedback(metric, sl, q, dims)
     if metric.subject == "spend":
-        return _spend(metric, sl, q, dims)
+        return spend_facts(metric, sl, q, dims)
     raise AssertionError(f"unknown subject {metric.subject}")
 
 
@@ -189,7 +203,7 @@ def _feedback(metric: Metric, sl: Slice, q: rel.Sql, dims: tuple[str, ...]) -> C
     return Compiled(metric, q, [rel.dims_cte(q, sl, "feedback", dims), _facts(_g(dims), base, x=x)], dims)
 
 
-def _spend(metric: Metric, sl: Slice, q: rel.Sql, dims: tuple[str, ...]) -> Compiled:
+def spend_facts(metric: Metric, sl: Slice, q: rel.Sql, dims: tuple[str, ...]) -> Compiled:
     cur = q.bind(sl.workspace.currency.upper(), "cur")
     exprs = {
         "channel": f"coalesce(nullif(s.channel, ''), nullif(c.channel, ''), {rel.quote(rel.NONE)})",
@@ -235,7 +249,8 @@ def _spend(metric: Metric, sl: Slice, q: rel.Sql, dims: tuple[str, ...]) -> Comp
         stage = metric.options["stage"]
         compiled.ctes += [*rel.reach_ctes(q, sl, real=False), rel.dims_cte(q, sl, "lead", dims)]
         compiled.ctes.append(
-            f"lfacts AS (SELECT {_g(dims)} FROM reach r JOIN dims ON dims.id = r.lead_id"
+            f"lfacts AS (SELECT {_g(dims)}, 1 AS y, FALSE AS miss, CAST(NULL AS VARCHAR) AS miss_key"
+            " FROM reach r JOIN dims ON dims.id = r.lead_id"
             f" WHERE {_period(q, sl, f'r.at_{stage}')})"
         )
     return compiled
@@ -250,15 +265,18 @@ def aggregate_sql(c: Compiled) -> str:
   count(*) FILTER (WHERE imm) AS i, count(x) AS cnt, sum(x) AS sx, quantile_cont(x, 0.5) AS med, avg(x) AS mean,
   quantile_cont(x, 0.9) AS p90, count(*) FILTER (WHERE miss) AS miss, min(miss_key) FILTER (WHERE miss) AS miss_key
   FROM facts{" GROUP BY " + g if g else ""}"""
-    if c.metric.kind != "cost_per":
+    if c.metric.kind not in ("cost_per", "pair"):
         return rel.with_clause(c.ctes) + body + order
-    leads = f"SELECT {lead}count(*) AS ld FROM lfacts{' GROUP BY ' + g if g else ''}"
+    leads = (
+        f"SELECT {lead}sum(y) AS ld, count(*) FILTER (WHERE miss) AS lmiss, min(miss_key) FILTER (WHERE miss)"
+        f" AS lmiss_key FROM lfacts{' GROUP BY ' + g if g else ''}"
+    )
     if g:
         keys = ", ".join(f"coalesce(a.g_{d}, b.g_{d}) AS g_{d}" for d in c.dims)
         on = " AND ".join(f"a.g_{d} = b.g_{d}" for d in c.dims)
-        join = f"SELECT {keys}, a.* EXCLUDE ({g}), coalesce(b.ld, 0) AS ld FROM a FULL JOIN b ON {on}"
+        join = f"SELECT {keys}, a.* EXCLUDE ({g}), b.* EXCLUDE ({g}) FROM a FULL JOIN b ON {on}"
     else:
-        join = "SELECT a.*, b.ld FROM a CROSS JOIN b"
+        join = "SELECT a.*, b.* FROM a CROSS JOIN b"
     return rel.with_clause([*c.ctes, f"a AS ({body})", f"b AS ({leads})"]) + join + order
 
 

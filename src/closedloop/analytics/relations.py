@@ -133,6 +133,14 @@ SUBJECTS: dict[str, dict[str, str]] = {
         "account": "coalesce(f.account_id, l.account_id)",
         "where": "TRUE",
     },
+    "account": {
+        "from": "store.accounts a",
+        "key": "a.id",
+        "owner": "a.owner_id",
+        "team": "NULL",
+        "account": "a.id",
+        "where": "TRUE",
+    },
 }
 _LEAD_COLUMNS = {
     "channel": "l.first_channel",
@@ -152,6 +160,12 @@ def dimension_expr(subject: str, dim: str, tz: str) -> tuple[str, set[str]]:
     """(SQL expression, joins needed) of one dimension for a subject's row."""
     if dim in _LEAD_COLUMNS:
         return _LEAD_COLUMNS[dim], set()
+    if subject == "account":  # a customer company: its own columns, cohort from becoming a customer
+        if dim in COMPANY:
+            return f"a.{dim}", set()
+        if dim in ("cohort_week", "cohort_month"):
+            pattern = "%G-W%V" if dim == "cohort_week" else "%Y-%m"
+            return f"strftime({local('a.became_customer_at', tz)}, '{pattern}')", set()
     if dim in COMPANY:
         if subject in ("deal", "feedback"):  # a deal without a lead still has its company
             return f"coalesce(l.{dim}, a.{dim})", {"account"}
@@ -188,8 +202,10 @@ def dims_cte(q: Sql, sl: Slice, subject: str, dims: tuple[str, ...], name: str =
         "team": f"LEFT JOIN store.teams t ON t.id = {spec['team']}",
         "product": "LEFT JOIN store.products p ON p.id = d.product_id",
     }
-    if sl.scope is not None:
-        joins.add("account") if subject == "feedback" else None
+    if sl.scope is not None and subject == "feedback":
+        joins.add("account")
+    if subject == "account":
+        joins.discard("account")
     order = ("account", "campaign", "owner", "team", "product")
     from_sql = spec["from"] + "".join(f"\n  {join_sql[j]}" for j in order if j in joins)
     conditions = [spec["where"]]
@@ -222,13 +238,13 @@ def convert(amount_minor: str, currency: str, rate: str, sl: Slice) -> str:
     return f"(CAST({amount_minor} AS DOUBLE) / power(10, {exponent_case(currency)}) * {rate})"
 
 
-def deal_ctes(q: Sql, sl: Slice) -> list[str]:
+def deal_ctes(q: Sql, sl: Slice, *, with_fx: bool = True) -> list[str]:
     """`dlx`: deals created by as-of, their status at as-of and amounts in the reporting currency."""
     as_of = q.bind(sl.as_of_naive, "asof")
     cur = q.bind(sl.workspace.currency.upper(), "cur")
     tz = sl.workspace.time_zone
     return [
-        fx_cte(),
+        *([fx_cte()] if with_fx else []),
         f"""dl AS (
   SELECT d.id, d.lead_id, d.stage, upper(d.currency) AS currency, d.amount_minor,
     CAST(d.created_at AS TIMESTAMP) AS created_at, CAST(d.closed_at AS TIMESTAMP) AS closed_at,

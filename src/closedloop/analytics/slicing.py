@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from closedloop.analytics.declarations import DIMENSIONS
+from closedloop.analytics.declarations import ALL_DIMENSIONS
 from closedloop.clock import Clock, system_clock
 from closedloop.errors import ValidationFailed
 from closedloop.i18n import translate
@@ -114,7 +114,7 @@ def parse_where(items: tuple[str, ...] | list[str] | dict[str, object] | None) -
     return {k: tuple(v) for k, v in result.items()}
 
 
-def check_dimension(name: str, allowed: tuple[str, ...] = DIMENSIONS) -> None:
+def check_dimension(name: str, allowed: tuple[str, ...] = ALL_DIMENSIONS) -> None:
     """Refuse a dimension that is unknown or that the metric cannot be sliced by."""
     if name not in allowed:
         raise ValidationFailed(

@@ -26,27 +26,40 @@ TABLES: dict[str, str] = {
     "lifecycle_events": "id, lead_id, to_stage, occurred_at, implied, voids_id",
     "leads": "id, merged_into_id, created_at, owner_id, team_id, account_id, first_channel, first_utm_source,"
     " first_utm_medium, first_utm_campaign, first_utm_content, first_campaign_id, first_landing_page,"
-    " source_type, lead_type, score_band, region, country, industry, company_size",
+    " source_type, lead_type, score_band, region, country, industry, company_size,"
+    " (email IS NOT NULL OR phone IS NOT NULL OR line_user_id IS NOT NULL OR wechat_unionid IS NOT NULL"
+    " OR external_id IS NOT NULL) AS has_identity",
     "deals": "id, lead_id, account_id, product_id, owner_id, team_id, stage, status, currency, amount_minor,"
-    " created_at, closed_at",
-    "deal_stage_events": "deal_id, to_stage, occurred_at",
+    " created_at, closed_at, expected_close_date, lost_reason",
+    "deal_stage_events": "deal_id, to_stage, occurred_at, expected_close_date",
+    "activities": "deal_id, occurred_at",
     "users": "id, email",
     "teams": "id, name",
     "campaigns": "id, name, channel",
-    "products": "id, name",
-    "accounts": "id, owner_id, region, country, industry, company_size",
+    "products": "id, name, margin_pct",
+    "accounts": "id, owner_id, region, country, industry, company_size, became_customer_at",
     "exchange_rates": "currency, rate_date, rate_to_reporting",
-    "pipeline_stages": "key, probability, outcome",
+    "pipeline_stages": "key, probability, outcome, forecast_category",
     "handoffs": "id, lead_id, owner_id, team_id, assigned_at, first_response_at, breached_at, sla_met,"
     " response_business_hours, rejected_at, rejection_reason",
     "campaign_spend": "id, campaign_id, channel, spend_date, amount_minor, currency",
     "cost_entries": "id, period_start, period_end, amount_minor, currency",
     "customer_feedback": "id, account_id, lead_id, occurred_at, score, scale_max",
-    "workspace_settings": "id, reporting_time_zone, reporting_currency, conversion_window_days, stale_deal_days",
+    "workspace_settings": "id, reporting_time_zone, reporting_currency, conversion_window_days, stale_deal_days,"
+    " default_margin_pct",
+    "revenue_events": "id, account_id, deal_id, lead_id, product_id, occurred_at, amount_minor, currency",
+    "quotas": "id, user_id, team_id, period_start, period_end, amount_minor, currency",
 }
 BOOLEANS = {"implied", "sla_met"}
-DATES = {"rate_date", "spend_date", "period_start", "period_end"}
-DOUBLES = {"rate_to_reporting", "probability", "score", "response_business_hours"}
+DATES = {"rate_date", "spend_date", "period_start", "period_end", "expected_close_date"}
+DOUBLES = {
+    "rate_to_reporting",
+    "probability",
+    "score",
+    "response_business_hours",
+    "margin_pct",
+    "default_margin_pct",
+}
 
 
 @dataclass
@@ -63,6 +76,8 @@ _sqlite_watchers: dict[str, sqlite3.Connection] = {}
 
 
 def _column(name: str) -> str:
+    if " AS " in name:  # a derived column (identities never leave the store, only whether one exists)
+        return name
     if name.endswith("_at"):
         return f"CAST({name} AS TIMESTAMP) AS {name}"
     if name in BOOLEANS:
@@ -72,6 +87,19 @@ def _column(name: str) -> str:
     if name in DOUBLES:
         return f"CAST({name} AS DOUBLE) AS {name}"
     return name
+
+
+def _split(columns: str) -> list[str]:
+    """Split a column list on top-level commas (derived columns hold parentheses)."""
+    parts, depth, current = [], 0, ""
+    for ch in columns:
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    return [*parts, current]
 
 
 def _token(url: str) -> str:
@@ -111,7 +139,7 @@ def schema(url: str) -> str:
             cursor.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
             cursor.execute(f"CREATE SCHEMA {name}")
             for table, columns in TABLES.items():
-                select = ", ".join(_column(c.strip()) for c in columns.split(","))
+                select = ", ".join(_column(c.strip()) for c in _split(columns))
                 cursor.execute(f"CREATE TABLE {name}.{table} AS SELECT {select} FROM {engine.STORE}.{table}")
             # Keep the previous generation for readers still using it; drop the one before.
             if generation > 2:
