@@ -193,3 +193,22 @@ def test_a_bot_filling_the_honeypot_makes_a_spam_lead(site, db, page) -> None:
     with db() as session:
         lead = session.scalar(select(Lead).where(Lead.email == "bot@bulk-mail.com"))
         assert lead is not None and lead.is_spam
+
+
+def test_events_unsent_on_one_page_are_delivered_from_the_next(site, db, page) -> None:
+    page.route("**/t/events*", lambda route: route.abort())  # the capture server is unreachable
+    page.goto(f"{site['page']}/landing.html?utm_source=linkedin&utm_medium=paid_social&li_fat_id=LI-9")
+    page.wait_for_function("window.closedloop && window.closedloop.pending() === 1")
+    vid = page.evaluate("window.closedloop.visitorId()")
+    page.unroute("**/t/events*")
+    page.click("#to-form")  # the next page's snippet finds the queue in localStorage and sends it
+    page.wait_for_selector("#contact")
+    _settle(page)
+    with db() as session:
+        visitor_id = session.scalar(select(Visitor.id).where(Visitor.visitor_key == vid))
+        rows = session.execute(
+            select(Touchpoint.type, Touchpoint.channel, Touchpoint.li_fat_id).where(
+                Touchpoint.visitor_id == visitor_id
+            )
+        ).all()
+        assert rows == [("ad_click", "Paid Social", "LI-9")]
