@@ -205,11 +205,12 @@ class Worker:
                 jobs.append(_Job(delivery.id, delivery.attempts + 1, notice, destination, envelope, problem))
             return jobs
 
-    def _send(self, job: _Job, allowed: list[str], message_id: int) -> str | None:
-        """Send one delivery and record the attempt; the error (redacted) or None."""
+    def _send(self, job: _Job, allowed: list[str], message_id: int) -> tuple[str | None, float | None]:
+        """Send one delivery and record the attempt; the error (redacted) or None, and any Retry-After."""
         started = self.clock()
         status_code: int | None = None
         error: str | None = None
+        retry_after: float | None = None
         try:
             if job.problem is not None:
                 raise channels.DeliveryFailed(job.problem)
@@ -224,6 +225,7 @@ class Worker:
             )
         except Exception as exc:  # every failure is retried; none may stop the worker
             status_code = getattr(exc, "status_code", None)
+            retry_after = getattr(exc, "retry_after", None)
             error = _redact(f"{type(exc).__name__}: {exc}", job.destination)
         finished = self.clock()
         with unit_of_work(self.session_factory) as session:
@@ -254,9 +256,9 @@ class Worker:
             log.warning(
                 "delivery %s via %s failed: %s", job.envelope.delivery_key, job.destination.kind, error
             )
-        return error
+        return error, retry_after
 
-    def _finish(self, message_id: int, stats: RunStats) -> None:
+    def _finish(self, message_id: int, stats: RunStats, retry_after: float | None = None) -> None:
         """Delivered when every destination is; otherwise back off, or dead after max_attempts."""
         with unit_of_work(self.session_factory) as session:
             message = session.get(OutboxMessage, message_id)
@@ -286,7 +288,10 @@ class Worker:
                 stats.dead += 1
                 log.error("outbox message %s is dead after %s attempts", message_id, message.attempts)
             else:
-                message.available_at = now + self.settings.retry.delay(message.attempts, self.rng)
+                delay = self.settings.retry.delay(message.attempts, self.rng)
+                if retry_after is not None:  # the receiver's own Retry-After, within our cap
+                    delay = max(delay, min(timedelta(seconds=retry_after), self.settings.retry.cap))
+                message.available_at = now + delay
 
     def process(self, message_id: int, stats: RunStats | None = None) -> None:
         """Deliver one claimed message to every destination not yet done."""
@@ -295,15 +300,19 @@ class Worker:
         if jobs is None:
             return
         stats.messages += 1
+        waits: list[float] = []
         if jobs:
             with self.session_factory() as session:
                 allowed = notify_service.allowed_prefixes(session)
             for job in jobs:
-                if self._send(job, allowed, message_id) is None:
+                error, retry_after = self._send(job, allowed, message_id)
+                if error is None:
                     stats.sent += 1
                 else:
                     stats.failed += 1
-        self._finish(message_id, stats)
+                if retry_after is not None:
+                    waits.append(retry_after)
+        self._finish(message_id, stats, max(waits) if waits else None)
 
     def drain(self, *, should_stop: Callable[[], bool] = lambda: False) -> RunStats:
         """Process every message due now, batch by batch, until none is left (or told to stop)."""

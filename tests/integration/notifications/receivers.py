@@ -54,6 +54,7 @@ class HttpReceiver:
     requests: list[Received] = field(default_factory=list)
     unique: Counter[str] = field(default_factory=Counter)
     in_flight: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> str:
@@ -82,6 +83,8 @@ class HttpReceiver:
                             # De-duplication: a key already seen is acknowledged, not counted again.
                             receiver.unique[key] = 1
                     self.send_response(status)
+                    for name, value in receiver.headers.items():
+                        self.send_header(name, value)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)

@@ -177,3 +177,25 @@ def test_retry_succeeds_without_resending_done_destinations(store, receiver):
     assert (message.status, message.attempts, message.last_error) == ("delivered", 2, None)
     assert len(receiver.on("/good/tok-9f")) == 1
     assert len(receiver.on("/flaky/tok-9f")) == 3
+
+
+def test_retry_after_from_a_rate_limited_receiver_is_honoured(sqlite_store, receiver):
+    clock = Clock(T0)
+
+    def rate_limited(request):
+        return 429, b"rate_limited"
+
+    receiver.responder = rate_limited
+    receiver.headers = {"Retry-After": "120"}
+    _setup(sqlite_store, receiver, clock)
+    policy = RetryPolicy(max_attempts=5, base=timedelta(seconds=10), cap=timedelta(minutes=10))
+    worker = Worker(
+        session_factory=sqlite_store.session_factory,
+        secret_key=SECRET_KEY,
+        clock=clock,
+        settings=WorkerSettings(retry=policy),
+        rng=random.Random(1),
+    )
+    worker.drain()
+    # Our own backoff would wait 5-10 s; the receiver asked for 120 s.
+    assert _message(sqlite_store).available_at == T0 + timedelta(seconds=120)

@@ -132,3 +132,15 @@ def test_prefix_matches_only_at_a_boundary():
     assert not matches_prefix("http://127.0.0.1:80801/hook", "http://127.0.0.1:8080")
     assert not matches_prefix("http://127.0.0.1.evil.com/", "http://127.0.0.1")
     assert matches_prefix("http://10.0.0.5/hooks/a", "http://10.0.0.5/hooks/")
+
+
+def test_line_409_with_accepted_request_id_counts_as_delivered():
+    from closedloop.notifications.channels.base import DeliveryFailed
+    from closedloop.notifications.http import HttpResponse
+
+    line.check(HttpResponse(409, {"x-line-accepted-request-id": "abc"}, b"{}"))
+    with pytest.raises(DeliveryFailed):
+        line.check(HttpResponse(409, {}, b'{"message":"conflict"}'))
+    with pytest.raises(DeliveryFailed) as failure:
+        line.check(HttpResponse(429, {"retry-after": "30"}, b""))
+    assert failure.value.retry_after == 30

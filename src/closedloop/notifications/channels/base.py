@@ -14,9 +14,13 @@ from closedloop.notifications.http import HttpResponse
 class DeliveryFailed(Exception):
     """The receiver refused or failed the delivery; the message never contains secrets."""
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status_code: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        # Seconds the receiver asked us to wait (Retry-After on 429 and 503).
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,12 @@ def common_headers(envelope: Envelope) -> dict[str, str]:
 def require_2xx(response: HttpResponse) -> None:
     """Fail on anything but a 2xx status."""
     if not 200 <= response.status < 300:
-        raise DeliveryFailed(f"HTTP {response.status}: {response.text(200)}", status_code=response.status)
+        wait = response.headers.get("retry-after", "").strip()
+        raise DeliveryFailed(
+            f"HTTP {response.status}: {response.text(200)}",
+            status_code=response.status,
+            retry_after=float(wait) if response.status in (429, 503) and wait.isdigit() else None,
+        )
 
 
 def require_json_code(response: HttpResponse, *keys: str) -> None:
