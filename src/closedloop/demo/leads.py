@@ -248,14 +248,43 @@ def _phones(rng: np.random.Generator, country: np.ndarray) -> list[str | None]:
     has = rng.random(n) < 0.6
     eight = rng.integers(10**7, 10**8, n)
     nine = rng.integers(10**8, 10**9, n)
+    cn_prefix = (
+        130,
+        131,
+        132,
+        133,
+        135,
+        136,
+        137,
+        138,
+        139,
+        150,
+        151,
+        152,
+        155,
+        156,
+        157,
+        158,
+        159,
+        186,
+        187,
+        188,
+    )
+    us_area = (212, 415, 646, 650, 408, 206, 312, 617)
+    pick_cn = rng.integers(0, len(cn_prefix), n)
+    hk_prefix = (510, 512, 513, 517, 520, 523, 530, 533, 540, 552)  # allocated mobile ranges
+    sg_prefix = (801, 817, 833, 849, 865, 881, 905, 921, 937, 953)
+    pick_hk = rng.integers(0, 10, n)
+    pick_us = rng.integers(0, len(us_area), n)
+    exchange = rng.integers(2, 10, n)
     formats = {
         "TW": lambda i: f"+8869{nine[i] % 10**8:08d}",
-        "CN": lambda i: f"+861{3 + nine[i] % 7}{nine[i]:09d}",
-        "HK": lambda i: f"+852{5 + eight[i] % 5}{eight[i] % 10**7:07d}",
-        "SG": lambda i: f"+65{8 + eight[i] % 2}{eight[i] % 10**7:07d}",
-        "MY": lambda i: f"+601{eight[i]:08d}",
+        "CN": lambda i: f"+86{cn_prefix[pick_cn[i]]}{eight[i]:08d}",
+        "HK": lambda i: f"+852{hk_prefix[pick_hk[i]]}{eight[i] % 10**5:05d}",
+        "SG": lambda i: f"+65{sg_prefix[pick_hk[i]]}{eight[i] % 10**5:05d}",
+        "MY": lambda i: f"+6012{eight[i] % 10**7:07d}",
         "JP": lambda i: f"+8190{eight[i]:08d}",
-        "US": lambda i: f"+1{415 + eight[i] % 300}{eight[i] % 10**7:07d}",
+        "US": lambda i: f"+1{us_area[pick_us[i]]}{exchange[i]}{eight[i] % 10**6:06d}",
     }
     return [
         formats[c](i) if h else None

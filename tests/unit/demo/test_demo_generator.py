@@ -154,3 +154,30 @@ def test_any_seed_gives_valid_histories_and_money(seed: int, leads: int) -> None
     for r in rows(data, "revenue_events"):
         assert (r["amount_minor"] < 0) == (r["kind"] == "refund")
     assert np.all(np.asarray([r["rate_to_reporting"] for r in rows(data, "exchange_rates")], dtype=float) > 0)
+
+
+def ubn_valid(tax_id: str) -> bool:
+    """統一編號 check (weights 1,2,1,2,1,2,4,1; digit sums; the 7th digit 7 may count as 0 or 1)."""
+    weights = (1, 2, 1, 2, 1, 2, 4, 1)
+    total = sum(sum(divmod(int(d) * w, 10)) for d, w in zip(tax_id, weights, strict=True))
+    return total % 10 == 0 or (tax_id[6] == "7" and (total + 1) % 10 == 0)
+
+
+def test_identities_are_normalised_and_valid(data: DemoData) -> None:
+    import phonenumbers
+
+    leads = rows(data, "leads")
+    emails = [lead["email"] for lead in leads]
+    assert len(set(emails)) == len(emails)
+    assert all(e == e.strip().lower() and "@" in e for e in emails)
+    phones = [lead["phone"] for lead in leads if lead["phone"]]
+    assert len(phones) > len(leads) / 3
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(p)) for p in phones[:300])
+    assert any(lead["line_user_id"] for lead in leads) and any(lead["wechat_unionid"] for lead in leads)
+    assert {lead["name"] for lead in leads} & {"陳怡君", "王伟"} or any(
+        "\u4e00" <= lead["name"][0] <= "\u9fff" for lead in leads
+    )
+    accounts = rows(data, "accounts")
+    tw = [a["tax_id"] for a in accounts if a["country"] == "TW"]
+    assert tw and all(len(t) == 8 and t.isdigit() and ubn_valid(t) for t in tw)
+    assert len({a["tax_id"] for a in accounts if a["tax_id"]}) == sum(1 for a in accounts if a["tax_id"])
