@@ -123,13 +123,15 @@ def _dialect(session: Session) -> str:
 _VISITORS: Table = Visitor.__table__  # type: ignore[assignment]
 _TOUCHES: Table = Touchpoint.__table__  # type: ignore[assignment]
 _CAMPAIGNS: Table = Campaign.__table__  # type: ignore[assignment]
-_INSERT_VISITORS = {
-    name: dialect_insert(_VISITORS).on_conflict_do_nothing(index_elements=["visitor_key"])
+# An upsert that touches the existing row: it waits for a concurrent stitch of the same visitor to
+# commit and then returns the visitor's lead, so no touch is written anonymous after its visitor
+# was identified (PostgreSQL row lock; SQLite has one writer at a time).
+_UPSERT_VISITORS = {
+    name: (stmt := dialect_insert(_VISITORS))
+    .on_conflict_do_update(index_elements=["visitor_key"], set_={"visitor_key": stmt.excluded.visitor_key})
+    .returning(_VISITORS.c.id, _VISITORS.c.visitor_key, _VISITORS.c.lead_id)
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
-_SELECT_VISITORS = select(_VISITORS.c.id, _VISITORS.c.visitor_key, _VISITORS.c.lead_id).where(
-    _VISITORS.c.visitor_key.in_(bindparam("keys", expanding=True))
-)
 _SELECT_CAMPAIGNS = select(_CAMPAIGNS.c.id, _CAMPAIGNS.c.normalised_name).where(
     _CAMPAIGNS.c.normalised_name.in_(bindparam("names", expanding=True))
 )
@@ -148,10 +150,9 @@ def ensure_visitors(
     if not keys:
         return {}
     now = clock()
-    rows = [{"visitor_key": k, "site_id": s, "first_seen_at": now} for k, s in keys.items()]
-    connection = session.connection()
-    connection.execute(_INSERT_VISITORS[_dialect(session)], rows)
-    found = connection.execute(_SELECT_VISITORS, {"keys": list(keys)}).all()
+    # In key order, so concurrent writers lock visitor rows in the same order (no deadlock).
+    rows = [{"visitor_key": k, "site_id": s, "first_seen_at": now} for k, s in sorted(keys.items())]
+    found = session.connection().execute(_UPSERT_VISITORS[_dialect(session)], rows).all()
     return {key: Seen(vid, lead_id) for vid, key, lead_id in found}
 
 
