@@ -41,7 +41,8 @@ KEPT = frozenset(
     }
 )
 # Tables matched by a natural key: an existing row keeps its id and is reused.
-NATURAL_KEYS = {"users": "email", "teams": "name", "business_calendars": "name", "regions": "code"}
+# (Order matters: users last, so their team ids are already mapped.)
+NATURAL_KEYS = {"business_calendars": "name", "teams": "name", "regions": "code", "users": "email"}
 
 
 @dataclass
@@ -104,7 +105,7 @@ def reconcile(conn: Connection, tables: list[Table], updates: list[tuple]) -> li
         updates = [(t, i, c, mapping.get(v, v) if _refers(t, c, name) else v) for t, i, c, v in updates]
         reused = [mapping[old] for old, value in zip(ids.tolist(), keys, strict=True) if value in existing]
         if name == "users":
-            _refresh_users(conn, table, reused)
+            updates += _refresh_users(table, reused)
         if name == "business_calendars" and reused:
             days = Base.metadata.tables["calendar_days"]
             conn.execute(days.delete().where(days.c.calendar_id.in_(reused)))
@@ -134,20 +135,15 @@ def _remap(tables: list[Table], target: str, mapping: dict[int, int]) -> None:
                 table.columns[column] = (kind, np.where(arr == NULL, NULL, lookup(arr)) if len(arr) else arr)
 
 
-def _refresh_users(conn: Connection, table: Table, reused: list[int]) -> None:
-    """Existing demo users get the demo password, role and team back."""
-    ids = np.asarray(table.columns["id"][1]).tolist()
-    for i, user_id in enumerate(ids):
+def _refresh_users(table: Table, reused: list[int]) -> list[tuple]:
+    """Existing demo users get the demo password, name, role and team back (applied after the insert)."""
+    out = []
+    for i, user_id in enumerate(np.asarray(table.columns["id"][1]).tolist()):
         if user_id in reused:
-            conn.execute(
-                text("UPDATE users SET password_hash = :p, role = :r, team_id = :t WHERE id = :id"),
-                {
-                    "p": table.columns["password_hash"][1][i],
-                    "r": table.columns["role"][1][i],
-                    "t": int(table.columns["team_id"][1][i]),
-                    "id": user_id,
-                },
-            )
+            for column in ("password_hash", "name", "role", "team_id"):
+                value = table.columns[column][1][i]
+                out.append(("users", user_id, column, int(value) if column == "team_id" else value))
+    return out
 
 
 def _completed(table: Table, *, end_ts: int) -> list[tuple[str, str, Any]]:
@@ -167,8 +163,8 @@ def _completed(table: Table, *, end_ts: int) -> list[tuple[str, str, Any]]:
         elif column.default is not None and column.default.is_callable:
             value = column.default.arg(None)
             out.append((column.name, "json" if isinstance(value, dict | list) else "obj", [value] * n))
-        elif column.nullable or column.primary_key:
-            out.append((column.name, "obj", [None] * n))
+        elif (column.nullable or column.primary_key) and column.server_default is None:
+            continue  # left out of the INSERT: NULL
         else:
             raise RuntimeError(f"demo loader: {table.name}.{column.name} has no value and no default")
     return out

@@ -196,3 +196,34 @@ def test_channels_differ_in_quality(sqlite_store) -> None:
     assert volumes["Paid Social"] > 2 * volumes["Referral"] - volumes["Referral"]  # many leads...
     assert rates["Referral"] > 4 * rates["Paid Social"]  # ...that rarely close
     assert rates["Events"] > 2 * rates["Display"]
+
+
+def test_demo_joins_people_who_are_already_there(store) -> None:
+    from closedloop.users.models import Team, User
+
+    with store.session_factory.begin() as session:
+        team = Team(name="APAC Sales", kind="sales", region="APAC")
+        session.add(team)
+        session.flush()
+        session.add(User(email="owner@example.com", name="Owner", role="admin", team_id=team.id))
+        session.add(User(email="sales11@demo.closedloop.example", name="Old", role="viewer"))
+    load_demo(engine=store.engine, leads=150, seed=3, anchor=ANCHOR)
+    assert (
+        scalar(store, "SELECT COUNT(*) FROM users") == 18
+    )  # 17 demo people, one of them already there, + owner
+    assert scalar(store, "SELECT COUNT(*) FROM teams") == 8
+    assert scalar(store, "SELECT role FROM users WHERE email = 'sales11@demo.closedloop.example'") == "sales"
+    assert (
+        scalar(
+            store, "SELECT COUNT(*) FROM users u JOIN teams t ON t.id = u.team_id WHERE t.name = 'APAC Sales'"
+        )
+        == 3
+    )
+    assert (
+        scalar(
+            store,
+            "SELECT COUNT(*) FROM leads l LEFT JOIN users u ON u.id = l.owner_id "
+            "WHERE l.owner_id IS NOT NULL AND u.role <> 'sales'",
+        )
+        == 0
+    )
