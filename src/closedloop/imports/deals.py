@@ -13,7 +13,7 @@ from closedloop.deals.models import Deal, DealStageEvent, PipelineStage
 from closedloop.handoffs.models import REJECTION_REASONS
 from closedloop.imports import history, parsing
 from closedloop.imports.context import ImportContext, Row, RowProcessor, account_for, apply_changes
-from closedloop.imports.people import lead_reference
+from closedloop.imports.people import lead_reference, seen_in_file
 from closedloop.revenue.models import REVENUE_KINDS, RevenueEvent
 from closedloop.workspace.models import Product
 
@@ -154,6 +154,7 @@ class DealsProcessor(RowProcessor):
             "lost_reason_text": reason_text,
             "custom": {**row.custom, **({"tags": tags} if tags else {})} or None,
         }
+        seen_in_file(ctx, row, {"external_id": external})
         deal = self._find(ctx, external, values)
         if deal is None:
             at = created or closed or ctx.now

@@ -95,6 +95,18 @@ def parse_channel(value: str | None, preset: str) -> str | None:
     return channel
 
 
+def seen_in_file(ctx: ImportContext, row: Row, identities: dict[str, str | None]) -> None:
+    """Refuse a row naming a record an earlier row of the same file already named (which one wins?)."""
+    seen: dict[tuple[str, str], int] = ctx.cache.setdefault("seen", {})
+    for column, value in identities.items():
+        if value and (column, value) in seen and seen[(column, value)] != row.number:
+            row.error(column, f"same record as row {seen[(column, value)]} of this file")
+    row.check()
+    for column, value in identities.items():
+        if value:
+            seen[(column, value)] = row.number
+
+
 def find_lead(ctx: ImportContext, row: Row, **identities: str | None) -> Lead | None:
     """The one lead these identities name; RowInvalid when they name two different leads."""
     found: dict[int, Lead] = {}
@@ -172,6 +184,11 @@ class LeadsProcessor(RowProcessor):
             if len(row.text(name) or "") > 255:
                 row.error(name, "longer than 255 characters")
         row.check()
+        seen_in_file(
+            ctx,
+            row,
+            {"external_id": external_id, "email": email, "line_user_id": line_id, "wechat_unionid": wechat},
+        )
         if _erased(ctx, email):
             ctx.report.skipped_erased += 1
             return "skipped"

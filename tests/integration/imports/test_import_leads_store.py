@@ -127,3 +127,18 @@ def test_touchpoints_channels_and_first_touch(store, run_file, csv_file) -> None
             ("page_view", "Organic Search", False), ("ad_click", "Paid Search", False), ("webinar", "Events", True)]  # fmt: skip
     again = run_file("touchpoints", csv_file("tp.csv", rows), skip_invalid=True, force=True)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+
+
+def test_the_same_person_twice_in_one_file_is_refused(store, run_file, csv_file) -> None:
+    rows = [
+        ["external_id", "email"],
+        ["D1", "dup@example.com"],
+        ["D2", "DUP@example.com"],
+        ["D1", "x@example.com"],
+    ]
+    report = run_file("leads", csv_file("dups.csv", rows))
+    assert report.status == "failed"
+    assert sorted((e.row, e.column, e.reason) for e in report.errors) == [
+        (3, "email", "same record as row 2 of this file"),
+        (4, "external_id", "same record as row 2 of this file"),
+    ]
