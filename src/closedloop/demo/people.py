@@ -40,7 +40,7 @@ def day_number(day: date) -> int:
 def workspace_tables(*, start: int, end: int, password_hash: str) -> tuple[list[Table], Staff, list[tuple]]:
     """Regions, calendars (with holidays and make-up days), teams, users, products and the site.
 
-    Returns the tables, the staff summary and the post-insert updates (team managers).
+    Returns the tables, the staff summary and updates to apply after the insert (none yet).
     """
     first = EPOCH_DAY + timedelta(days=start // DAY - 40)
     last = EPOCH_DAY + timedelta(days=end // DAY + 200)
@@ -73,7 +73,6 @@ def workspace_tables(*, start: int, end: int, password_hash: str) -> tuple[list[
     teams.add("kind", "str", [t[1] for t in ref.TEAMS])
     teams.add("region", "str", [t[2] for t in ref.TEAMS])
     teams.add("calendar_id", "int", np.arange(1, n_teams + 1))
-    teams.add("manager_id", "int", np.full(n_teams, NULL))
     teams.add("created_at", "ts", np.full(n_teams, created))
 
     people = [(local, name, role, team, lang, zone) for local, name, role, team, lang, zone in ref.STAFF]
@@ -97,10 +96,6 @@ def workspace_tables(*, start: int, end: int, password_hash: str) -> tuple[list[
 
     staff_index = {p[0]: i + 1 for i, p in enumerate(people)}
     manager_id, marketing_id = staff_index["manager"], staff_index["marketing"]
-    updates = [
-        ("teams", team_id, "manager_id", marketing_id if team_id == 1 else manager_id)
-        for team_id in range(1, n_teams + 1)
-    ]
 
     offset = 8 * 3600  # Taipei, Shanghai and Singapore are all UTC+8 without daylight saving
     clocks = {key: BusinessClock(key, first, last, offset) for key in ("TW", "CN", "SG")}
@@ -142,7 +137,7 @@ def workspace_tables(*, start: int, end: int, password_hash: str) -> tuple[list[
     sites.add("origins", "json", [[ref.SITE_ORIGIN]])
     sites.add("is_active", "bool", np.array([True]))
     sites.add("created_at", "ts", np.array([created]))
-    return [regions, calendars, days, teams, users, products, sites], staff, updates
+    return [regions, calendars, days, teams, users, products, sites], staff, []
 
 
 def campaign_table(*, start: int, end: int) -> Table:
