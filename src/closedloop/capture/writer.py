@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -91,7 +91,12 @@ class GroupWriter:
                     break
                 group.append(job)
                 size += len(job.events)
-            self._commit(group)
+            try:
+                self._commit(group)
+            except Exception:  # never let the writer die: every later request would hang
+                log.exception("capture writer: unexpected error")
+                for job in group:
+                    _settle(job.future, exception=RuntimeError("capture write failed"))
 
     def _rules_for(self, session: Session) -> service.Rules:
         # The channel rules are re-read every RULES_TTL seconds: an approved change applies within that.
@@ -107,11 +112,26 @@ class GroupWriter:
         except Exception:
             if len(group) == 1:
                 log.exception("capture write failed")
-                group[0].future.set_exception(RuntimeError("capture write failed"))
+                _settle(group[0].future, exception=RuntimeError("capture write failed"))
                 return
             # One bad job must not fail its neighbours: retry each alone.
             for job in group:
                 self._commit([job])
             return
         for job, result in zip(group, results, strict=True):
-            job.future.set_result(result)
+            _settle(job.future, result=result)
+
+
+def _settle(
+    future: Future[list[bool]], *, result: list[bool] | None = None, exception: BaseException | None = None
+) -> None:
+    """Answer a waiting request; one that went away (cancelled future) is skipped, its events stay written."""
+    if future.done():
+        return
+    try:
+        if exception is not None:
+            future.set_exception(exception)
+        else:
+            future.set_result(result or [])
+    except InvalidStateError:  # cancelled between the check and the answer
+        pass

@@ -311,3 +311,30 @@ def test_quarantined_capture_input_replays_once_fixed(store) -> None:
         ]
         lead = session.scalar(select(Lead).where(Lead.email == "real@person.com.tw"))
         assert lead is not None and not lead.is_spam
+
+
+def test_group_writer_commits_before_answering_and_survives_a_request_that_went_away(store) -> None:
+    import asyncio
+
+    from closedloop.capture.writer import GroupWriter, Job
+
+    site_id = _site(store)
+    writer = GroupWriter(store.session_factory, clock=CLOCK)
+
+    def events(*ids: str):
+        return parse_batch(
+            {"vid": "visitor-0008", "events": [{"id": i} for i in ids]}, now=NOW, max_events=10
+        ).events
+
+    async def scenario() -> list[list[bool]]:
+        gone = asyncio.ensure_future(writer.write(Job(site_id, events("w1", "w2"))))
+        await asyncio.sleep(0)
+        gone.cancel()  # the client disconnected while its events were being written
+        answers = await asyncio.gather(
+            writer.write(Job(site_id, events("w3"))), writer.write(Job(site_id, events("w3", "w4")))
+        )
+        with store.session() as session:  # answered means committed: visible from another session
+            assert session.scalar(select(func.count()).select_from(Touchpoint)) == 4
+        return list(answers)
+
+    assert asyncio.run(scenario()) == [[True], [False, True]]
