@@ -7,10 +7,12 @@ transaction that marks it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, literal, select
+from sqlalchemy import String, cast, literal, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from closedloop.audit import service as audit_service
 from closedloop.clock import Clock, system_clock
@@ -37,7 +39,8 @@ def record_response(
             Handoff.first_response_at.is_(None),
             Handoff.assigned_at <= recorded_at,
         )
-    )
+    ).all()
+    late = []
     for handoff in waiting:
         calendar, _ = calendar_for_team(session, handoff.team_id)
         handoff.first_response_at = recorded_at
@@ -46,50 +49,53 @@ def record_response(
         )
         handoff.sla_met = handoff.sla_due_at is None or recorded_at <= handoff.sla_due_at
         if not handoff.sla_met and handoff.breached_at is None:
-            _breach(session, handoff, "first_response", clock)
+            handoff.breached_at = handoff.sla_due_at
+            late.append(handoff)
+    _escalate(session, late, "first_response", clock)
 
 
-def _breach(session: Session, handoff: Handoff, kind: str, clock: Clock) -> bool:
-    """Mark a breach and escalate it to the team manager through the outbox; False if already escalated."""
-    key = f"sla.breached:{kind}:{handoff.id}"
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None:
-        return False
-    if kind == "first_response":
-        handoff.breached_at = handoff.sla_due_at
-        handoff.sla_met = False
-    team_id = handoff.team_id
-    if team_id is None and handoff.owner_id is not None:
-        team_id = session.scalar(select(User.team_id).where(User.id == handoff.owner_id))
-    # A team's managers are its active users with the manager role.
-    managers = (
-        list(
-            session.scalars(
-                select(User.id)
-                .where(User.team_id == team_id, User.role == "manager", User.is_active.is_(True))
-                .order_by(User.id)
+def _escalate(session: Session, handoffs: Sequence[Handoff], kind: str, clock: Clock) -> list[Handoff]:
+    """Write one `sla.breached` message per hand-off not escalated before; returns those escalated."""
+    if not handoffs:
+        return []
+    owner_ids = {h.owner_id for h in handoffs if h.team_id is None and h.owner_id is not None}
+    owner_teams = (
+        dict(session.execute(select(User.id, User.team_id).where(User.id.in_(owner_ids))).tuples().all())
+        if owner_ids
+        else {}
+    )
+    team_of = {h.id: h.team_id if h.team_id is not None else owner_teams.get(h.owner_id) for h in handoffs}
+    managers: dict[int, list[int]] = {}
+    team_ids = {t for t in team_of.values() if t is not None}
+    if team_ids:
+        # A team's managers are its active users with the manager role.
+        for user_id, team_id in session.execute(
+            select(User.id, User.team_id)
+            .where(User.team_id.in_(team_ids), User.role == "manager", User.is_active.is_(True))
+            .order_by(User.id)
+        ):
+            managers.setdefault(team_id, []).append(user_id)
+    items = []
+    for h in handoffs:
+        team_id = team_of[h.id]
+        audience = managers.get(team_id, []) if team_id is not None else []
+        items.append(
+            (
+                f"sla.breached:{kind}:{h.id}",
+                {
+                    "handoff_id": h.id,
+                    "lead_id": h.lead_id,
+                    "owner_id": h.owner_id,
+                    "team_id": team_id,
+                    "manager_ids": audience,
+                    "user_ids": audience,  # the notification audience: the managers it escalates to
+                    "kind": kind,
+                    "due_at": h.sla_due_at if kind == "first_response" else h.accept_due_at,
+                },
             )
         )
-        if team_id
-        else []
-    )
-    due = handoff.sla_due_at if kind == "first_response" else handoff.accept_due_at
-    outbox.enqueue(
-        session,
-        topic="sla.breached",
-        idempotency_key=key,
-        clock=clock,
-        payload={
-            "handoff_id": handoff.id,
-            "lead_id": handoff.lead_id,
-            "owner_id": handoff.owner_id,
-            "team_id": team_id,
-            "manager_ids": managers,
-            "user_ids": managers,  # the notification audience: the managers it escalates to
-            "kind": kind,
-            "due_at": due,
-        },
-    )
-    return True
+    written = set(outbox.enqueue_many(session, topic="sla.breached", items=items, clock=clock))
+    return [h for h in handoffs if f"sla.breached:{kind}:{h.id}" in written]
 
 
 def detect_breaches(
@@ -108,29 +114,33 @@ def detect_breaches(
 
     now = clock()
     recent = now - escalate_within
-    late_response = list(
-        session.scalars(
-            select(Handoff)
-            .where(
-                Handoff.status.in_(LIVE_STATUSES),
-                Handoff.first_response_at.is_(None),
-                Handoff.breached_at.is_(None),
-                Handoff.sla_due_at <= now,
-            )
-            .order_by(Handoff.id)
-        )
+    late = (
+        Handoff.status.in_(LIVE_STATUSES),
+        Handoff.first_response_at.is_(None),
+        Handoff.breached_at.is_(None),
+        Handoff.sla_due_at <= now,
     )
-    for handoff in late_response:
-        if handoff.sla_due_at is not None and handoff.sla_due_at >= recent:
-            _breach(session, handoff, "first_response", clock)
-        else:
-            handoff.breached_at, handoff.sla_met = handoff.sla_due_at, False
+    late_ids = list(session.scalars(select(Handoff.id).where(*late).order_by(Handoff.id)))
+    to_escalate = session.scalars(select(Handoff).where(*late, Handoff.sla_due_at >= recent)).all()
+    # One set-based UPDATE marks them all (a breach happens at its deadline).
+    session.execute(
+        update(Handoff)
+        .where(*late)
+        .values(breached_at=Handoff.sla_due_at, sla_met=False)
+        .execution_options(synchronize_session=False)
+    )
+    marked = set(late_ids)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Handoff) and obj.id in marked:  # keep loaded objects in step with the row
+            set_committed_value(obj, "breached_at", obj.sla_due_at)
+            set_committed_value(obj, "sla_met", False)
+    _escalate(session, to_escalate, "first_response", clock)
     escalated = select(OutboxMessage.id).where(
         OutboxMessage.idempotency_key == literal("sla.breached:accept:") + cast(Handoff.id, String)
     )
-    undecided = [
-        handoff
-        for handoff in session.scalars(
+    undecided = _escalate(
+        session,
+        session.scalars(
             select(Handoff)
             .where(
                 Handoff.status == "open",
@@ -139,18 +149,19 @@ def detect_breaches(
                 ~escalated.exists(),
             )
             .order_by(Handoff.id)
-        )
-        if _breach(session, handoff, "accept", clock)
-    ]
+        ).all(),
+        "accept",
+        clock,
+    )
     session.flush()
-    breached = sorted({h.id for h in late_response} | {h.id for h in undecided})
+    breached = sorted(set(late_ids) | {h.id for h in undecided})
     if breached:
         audit_service.record(
             session,
             actor=actor or system_actor("worker"),
             action="sla.breaches_detected",
             entity_type="handoff",
-            after={"first_response": [h.id for h in late_response], "accept": [h.id for h in undecided]},
+            after={"first_response": late_ids, "accept": [h.id for h in undecided]},
             clock=clock,
         )
     return breached

@@ -25,6 +25,20 @@ from closedloop.leads.models import Lead, LifecycleEvent
 from closedloop.policies.service import payload_in_force
 
 LATER_THAN_MQL = ("sql", "opportunity", "customer")
+HANDOFF_FIELDS = (
+    "id",
+    "lead_id",
+    "owner_id",
+    "status",
+    "sla_due_at",
+    "first_response_at",
+    "response_business_hours",
+    "accepted_at",
+    "rejected_at",
+    "accept_due_at",
+    "attempts_due_at",
+    "attempts_required",
+)
 
 
 @dataclass
@@ -205,7 +219,8 @@ def _sales(
         .correlate(Handoff)
         .scalar_subquery()
     )
-    query = select(Handoff, attempts).where(
+    # Plain columns, not ORM entities: the ledger only reads them.
+    query = select(*(getattr(Handoff, name) for name in HANDOFF_FIELDS), attempts.label("attempts")).where(
         Handoff.assigned_at >= start, Handoff.assigned_at < end, Handoff.assigned_at <= as_of
     )
     if team_id is not None:
@@ -216,7 +231,8 @@ def _sales(
     tries = Line("sales", "attempts", "ratio", None, target)
     decision = Line("sales", "acceptance", "ratio", None, target)
     hours: list[float] = []
-    for handoff, attempt_count in rows:
+    for handoff in rows:
+        attempt_count = handoff.attempts
         _response(response, handoff, as_of, hours)
         _attempts(tries, handoff, int(attempt_count or 0), as_of)
         _decision(decision, handoff, as_of)
@@ -248,7 +264,7 @@ def _render(value: Any, zone: ZoneInfo | None) -> Any:
     return value
 
 
-def _response(line: Line, h: Handoff, as_of: datetime, hours: list[float]) -> None:
+def _response(line: Line, h: Any, as_of: datetime, hours: list[float]) -> None:
     responded = (
         h.first_response_at if h.first_response_at is not None and h.first_response_at <= as_of else None
     )
@@ -287,7 +303,7 @@ def _response(line: Line, h: Handoff, as_of: datetime, hours: list[float]) -> No
         )
 
 
-def _attempts(line: Line, h: Handoff, count: int, as_of: datetime) -> None:
+def _attempts(line: Line, h: Any, count: int, as_of: datetime) -> None:
     required = h.attempts_required or 0
     if h.status == "rejected" or required == 0:
         return
@@ -307,7 +323,7 @@ def _attempts(line: Line, h: Handoff, count: int, as_of: datetime) -> None:
         )
 
 
-def _decision(line: Line, h: Handoff, as_of: datetime) -> None:
+def _decision(line: Line, h: Any, as_of: datetime) -> None:
     decided = min((t for t in (h.accepted_at, h.rejected_at) if t is not None and t <= as_of), default=None)
     if decided is None and (h.accept_due_at is None or h.accept_due_at > as_of):
         return

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from closedloop.clock import Clock, system_clock
@@ -38,6 +39,48 @@ def enqueue(
     session.add(message)
     session.flush()
     return message
+
+
+def enqueue_many(
+    session: Session,
+    *,
+    topic: str,
+    items: Sequence[tuple[str, dict[str, Any]]],
+    clock: Clock = system_clock,
+) -> list[str]:
+    """Add many (idempotency key, payload) messages with one flush; returns the keys newly written."""
+    keys = [key for key, _ in items]
+    existing: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        existing |= set(
+            session.scalars(
+                select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(chunk))
+            )
+        )
+    now = clock()
+    rows = []
+    for key, payload in items:
+        if key in existing:
+            continue
+        existing.add(key)
+        rows.append(
+            {
+                "topic": topic,
+                "payload": json.loads(json.dumps(payload, default=_encode)),
+                "idempotency_key": key,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "available_at": now,
+            }
+        )
+    if rows:
+        session.flush()
+        # A set-based INSERT: a breach sweep may write thousands of messages at once.
+        session.execute(insert(OutboxMessage), rows)
+    fresh = [row["idempotency_key"] for row in rows]
+    return fresh
 
 
 def pending(session: Session, *, topic: str | None = None) -> list[OutboxMessage]:
