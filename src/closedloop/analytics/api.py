@@ -97,9 +97,33 @@ def metrics(
     sl = slice_for(url, **slicing)
     results: list[dict[str, Any]] = []
     for m in declared:
+        if m.name == "goal_attainment":
+            results.extend(_goals(url, sl, from_stage, to_stage))
+            continue
         compiled = comp.compile_metric(m, sl, from_stage=from_stage, to_stage=to_stage)
         results.extend(_results(url, compiled, sl))
     return {"as_of": sl.iso(sl.as_of), "results": results}
+
+
+def _goals(url: str, sl: Slice, from_stage: str | None, to_stage: str | None) -> list[dict[str, Any]]:
+    from dataclasses import replace
+
+    from closedloop.analytics.goals import goal_results
+    from closedloop.analytics.slicing import make_slice
+
+    def run(
+        m: Metric, start: Any, end: Any, where: dict[str, list[str]], first: Any, second: Any
+    ) -> list[Any]:
+        goal_slice = make_slice(sl.workspace, date_from=start, date_to=end, as_of=sl.as_of, where=where,
+                                window=sl.window, scope=sl.scope)  # fmt: skip
+        goal_slice = replace(goal_slice, by=())
+        # Commitments count real reaches only (SPEC section 2: implied MQLs never count for marketing).
+        compiled = comp.compile_metric(
+            m, goal_slice, from_stage=first or from_stage, to_stage=second or to_stage, real_only=True
+        )
+        return _results(url, compiled, goal_slice)
+
+    return goal_results(url, sl, run)
 
 
 def _money(value: float | None, sl: Slice) -> float | None:

@@ -72,9 +72,17 @@ def stage_pair(metric: Metric, from_stage: str | None, to_stage: str | None) -> 
 
 
 def compile_metric(
-    metric: Metric, sl: Slice, *, from_stage: str | None = None, to_stage: str | None = None
+    metric: Metric,
+    sl: Slice,
+    *,
+    from_stage: str | None = None,
+    to_stage: str | None = None,
+    real_only: bool = False,
 ) -> Compiled:
-    """The facts of `metric` over slice `sl`."""
+    """The facts of `metric` over slice `sl`.
+
+    `real_only` counts only real (not implied) reaches in stage_count: marketing's commitments.
+    """
     for dim in (*sl.by, *sl.where):
         check_dimension(dim, metric.dimensions)
     q = rel.Sql()
@@ -94,7 +102,7 @@ def compile_metric(
     if metric.name in special:
         return special[metric.name](metric, sl, q, dims)
     if metric.subject == "lead":
-        return _lead(metric, sl, q, dims, *stage_pair(metric, from_stage, to_stage))
+        return _lead(metric, sl, q, dims, *stage_pair(metric, from_stage, to_stage), real_only=real_only)
     if metric.subject == "deal":
         return _deal(metric, sl, q, dims)
     if metric.subject == "handoff":
@@ -110,9 +118,21 @@ def _period(q: rel.Sql, sl: Slice, column: str) -> str:
     return f"{column} >= {q.bind(sl.start, 'start')} AND {column} < {q.bind(sl.end, 'end')}"
 
 
-def _lead(metric: Metric, sl: Slice, q: rel.Sql, dims: tuple[str, ...], s: str, t: str | None) -> Compiled:
-    ctes = [*rel.reach_ctes(q, sl, real=metric.kind == "stats"), rel.dims_cte(q, sl, "lead", dims)]
+def _lead(
+    metric: Metric,
+    sl: Slice,
+    q: rel.Sql,
+    dims: tuple[str, ...],
+    s: str,
+    t: str | None,
+    *,
+    real_only: bool = False,
+) -> Compiled:
+    real = metric.kind == "stats" or real_only
+    ctes = [*rel.reach_ctes(q, sl, real=real), rel.dims_cte(q, sl, "lead", dims)]
     base = f"FROM reach r JOIN dims ON dims.id = r.lead_id WHERE {_period(q, sl, f'r.at_{s}')}"
+    if real_only:
+        base += f" AND r.real_{s}"
     if metric.kind == "count":
         ctes.append(_facts(_g(dims), base))
     elif metric.kind == "rate":

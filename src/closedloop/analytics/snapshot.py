@@ -49,6 +49,7 @@ TABLES: dict[str, str] = {
     " default_margin_pct",
     "revenue_events": "id, account_id, deal_id, lead_id, product_id, occurred_at, amount_minor, currency",
     "quotas": "id, user_id, team_id, period_start, period_end, amount_minor, currency",
+    "goals": "id, name, metric, target, period_start, period_end, owner_id, team_id, CAST(filters AS VARCHAR) AS filters",
 }
 BOOLEANS = {"implied", "sla_met"}
 DATES = {"rate_date", "spend_date", "period_start", "period_end", "expected_close_date"}

@@ -175,3 +175,23 @@ def test_unknown_metric_and_dimension(store, scenario) -> None:
         by(store, "spend", "region")
     with pytest.raises(ValidationFailed):
         one(store, "conversion", from_stage="sql", to_stage="mql")
+
+
+def test_goal_attainment_counts_real_mqls_with_run_rate(store, data, scenario) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from closedloop.goals.models import Goal
+
+    data.session.add(Goal(name="MQL volume", metric="stage_count", target=Decimal(4), period_start=date(2026, 1, 1),
+                          period_end=date(2026, 12, 31), filters={"stage": "mql", "source_type": "inbound"}))  # fmt: skip
+    data.session.commit()
+    goal = one(store, "goal_attainment")
+    # Real MQL events of inbound leads: A, C, G (B's mql is implied, F's voided); 181 of 365 days gone.
+    assert (goal["group"], goal["numerator"], goal["denominator"], goal["value"]) == (
+        {"goal": "MQL volume"},
+        3,
+        4.0,
+        0.75,
+    )
+    assert goal["figures"]["forecast"] == pytest.approx(3 * 365 / 181)
