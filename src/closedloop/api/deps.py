@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from closedloop.errors import Forbidden, Unauthenticated
@@ -53,8 +54,19 @@ async def presented_csrf(request: Request) -> str | None:
     return None
 
 
+# Declared so the OpenAPI document names both ways in; get_actor reads the headers itself.
+BEARER = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer cl_<prefix>_<secret>`.")
+COOKIE = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="A browser session (plus X-CSRF-Token)."
+)
+
+
 def get_actor(
-    request: Request, session: SessionDep, csrf: Annotated[str | None, Depends(presented_csrf)]
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str | None, Depends(presented_csrf)],
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+    _cookie: Annotated[str | None, Depends(COOKIE)] = None,
 ) -> Actor:
     """The caller, from a bearer API key or a browser session; 401 without valid credentials."""
     authorization = request.headers.get("authorization")

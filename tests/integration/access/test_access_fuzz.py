@@ -27,7 +27,7 @@ MY_PATHS = re.compile(
     r"^/api/v1/(session|users|teams|api-keys|persons|audit|leads|touchpoints|campaigns|spend|deals|handoffs"
     r"|activities|goals)"
 )
-EXAMPLES = {GenerationMode.POSITIVE: 4, GenerationMode.NEGATIVE: 2}
+EXAMPLES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 2}
 
 
 def test_no_server_errors_from_schema_driven_inputs(store) -> None:
