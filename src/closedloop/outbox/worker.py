@@ -120,6 +120,7 @@ class Worker:
         self.rng = rng or random.Random()
         self.worker_id = worker_id or default_worker_id()
         self.resolver = resolver
+        self._renewed_at = 0.0
 
     def claim(self) -> list[int]:
         """Lease up to batch_size due messages (SKIP LOCKED on PostgreSQL; one atomic UPDATE on SQLite)."""
@@ -147,6 +148,7 @@ class Worker:
 
     def _renew(self, session: Session, message_id: int) -> bool:
         """Extend this worker's lease; False if the message is no longer ours to send."""
+        self._renewed_at = time.monotonic()
         result = session.execute(
             update(OutboxMessage)
             .where(
@@ -249,7 +251,9 @@ class Worker:
                 delivery.status, delivery.delivered_at, delivery.last_error = "delivered", finished, None
             else:
                 delivery.last_error = error
-            self._renew(session, message_id)
+            # Renewed once half the lease has passed: enough to keep it, without a write per send.
+            if time.monotonic() - self._renewed_at > self.settings.lease.total_seconds() / 2:
+                self._renew(session, message_id)
         if error is None:
             log.info("delivered %s via %s", job.envelope.delivery_key, job.destination.kind)
         else:
