@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from datetime import datetime
 from decimal import Decimal
@@ -37,12 +36,13 @@ CHANNEL_NAMES = {c.casefold(): c for c in channel_rules.CHANNELS}
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
 
-def _erased(ctx: ImportContext, email: str | None) -> bool:
-    if not email or importlib.util.find_spec("closedloop.users.privacy") is None:
-        return False
+def _erased(ctx: ImportContext, **identities: str | None) -> bool:
+    """True when any identity belonged to an erased person: an import never brings them back."""
     from closedloop.users import privacy
 
-    return bool(privacy.is_erased(ctx.session, email=email))
+    if not any(identities.values()):
+        return False
+    return privacy.is_erased(ctx.session, **identities)
 
 
 def parse_country(value: str | None) -> str | None:
@@ -189,7 +189,14 @@ class LeadsProcessor(RowProcessor):
             row,
             {"external_id": external_id, "email": email, "line_user_id": line_id, "wechat_unionid": wechat},
         )
-        if _erased(ctx, email):
+        if _erased(
+            ctx,
+            email=email,
+            phone=phone,
+            line_user_id=line_id,
+            wechat_unionid=wechat,
+            external_id=external_id,
+        ):
             ctx.report.skipped_erased += 1
             return "skipped"
         lead = find_lead(

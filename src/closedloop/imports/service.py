@@ -148,6 +148,7 @@ def run_import(
         savepoint.rollback()
         report.status = "dry_run" if dry_run else "failed"
         if report.failed and not dry_run:
+            report.inserted = report.updated = report.unchanged = 0  # nothing was imported
             _record_failed_job(ctx, path, sha)
         return report
     job.status = "done"

@@ -142,3 +142,20 @@ def test_the_same_person_twice_in_one_file_is_refused(store, run_file, csv_file)
         (3, "email", "same record as row 2 of this file"),
         (4, "external_id", "same record as row 2 of this file"),
     ]
+
+
+def test_erased_people_are_not_brought_back(store, run_file, csv_file) -> None:
+    from closedloop.db import unit_of_work
+    from closedloop.leads.identity import identity_hash
+    from closedloop.leads.models import ErasedIdentity
+    from closedloop.users.privacy import erasure_salt
+
+    with unit_of_work(store.session_factory) as session:
+        session.add(
+            ErasedIdentity(identity_hash=identity_hash("email", "gone@example.com", salt=erasure_salt()))
+        )
+    rows = [["email", "first_name"], ["Gone@Example.com", "Ghost"], ["here@example.com", "Here"]]
+    report = run_file("leads", csv_file("erased.csv", rows))
+    assert (report.inserted, report.skipped_erased) == (1, 1)
+    with store.session() as session:
+        assert session.scalars(select(Lead.email)).all() == ["here@example.com"]
