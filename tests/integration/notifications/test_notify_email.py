@@ -221,3 +221,58 @@ def test_starttls_and_login(sqlite_store, tmp_path: Path):
     message = email.message_from_bytes(raw, policy=policy.default)
     assert message["Subject"] == "Deal won: ACME 年約"
     assert "TWD 1,200,000.00" in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_implicit_tls_port(sqlite_store, tmp_path: Path):
+    ca_path, cert_path, key_path = _tls_files(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert_path, key_path)
+    sink = SmtpSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ssl_context=server_tls)
+    controller.start()
+    try:
+        with unit_of_work(sqlite_store.session_factory) as s:
+            service.allow_url(session=s, url_prefix=f"smtp://127.0.0.1:{port}", actor=ADMIN)
+            mail = service.add_channel(
+                session=s,
+                name="smtps",
+                kind="email",
+                secret_key=SECRET_KEY,
+                actor=ADMIN,
+                config={
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "from": "bot@example.com",
+                    "to": "b@example.com",
+                    "tls": True,
+                    "tls_ca_file": str(ca_path),
+                },
+            )
+            service.subscribe(
+                session=s, channel_id=mail.id, topic="sla_breached", language="zh-TW", actor=ADMIN
+            )
+            outbox.enqueue(
+                s,
+                topic="sla.breached",
+                idempotency_key="sla.breached:first_response:3",
+                clock=lambda: NOW,
+                payload={
+                    "lead_name": "王小明",
+                    "kind": "first_response",
+                    "due_at": "2026-11-30T01:00:00+00:00",
+                },
+            )
+        worker = Worker(
+            session_factory=sqlite_store.session_factory, secret_key=SECRET_KEY, clock=lambda: NOW
+        )
+        assert worker.drain().sent == 1
+    finally:
+        controller.stop()
+    ((rcpts, raw),) = sink.messages
+    assert rcpts == ["b@example.com"]
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert message["Subject"] == "SLA 已逾時:王小明"
+    assert (
+        "首次回應期限已於 2026-11-30 09:00 (Asia/Taipei) 逾時" in message.get_body(("plain",)).get_content()
+    )

@@ -1,4 +1,4 @@
-"""Email over SMTP: plain text and HTML alternatives, optional attachments, STARTTLS and login."""
+"""Email over SMTP: plain text and HTML alternatives, attachments, STARTTLS or implicit TLS, login."""
 
 from __future__ import annotations
 
@@ -32,6 +32,22 @@ class _PinnedSMTP(smtplib.SMTP):
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         return socket.create_connection((self._pinned_address, port), timeout)
+
+
+class _PinnedSMTPSSL(smtplib.SMTP_SSL):
+    """Implicit TLS (port 465, common with QQ, 163 and Aliyun mail), pinned like `_PinnedSMTP`."""
+
+    def __init__(
+        self, target: urlsafety.Target, timeout: float, local_hostname: str, context: ssl.SSLContext
+    ) -> None:
+        self._pinned_address = target.address
+        super().__init__(
+            target.host, target.port, local_hostname=local_hostname, timeout=timeout, context=context
+        )
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = socket.create_connection((self._pinned_address, port), timeout)
+        return self.context.wrap_socket(sock, server_hostname=self._host)
 
 
 def _attachments(payload: Mapping[str, Any]) -> list[tuple[str, str, bytes]]:
@@ -103,16 +119,21 @@ def send(
     """Send through the channel's SMTP relay; the relay's address is checked like any URL."""
     config = destination.config
     starttls = bool(config.get("starttls", False))
-    port = int(config.get("port") or (587 if starttls else 25))
+    implicit_tls = bool(config.get("tls", False))
+    port = int(config.get("port") or (465 if implicit_tls else 587 if starttls else 25))
     target = urlsafety.check(
         f"smtp://{config['host']}:{port}", allowed_prefixes=allowed_prefixes, resolver=resolver
     )
     message = build_message(notice, destination, envelope)
-    with _PinnedSMTP(target, timeout, str(config.get("helo") or "closedloop.localdomain")) as smtp:
-        if starttls:
-            context = ssl.create_default_context(
-                cafile=str(config["tls_ca_file"]) if config.get("tls_ca_file") else None
-            )
+    helo = str(config.get("helo") or "closedloop.localdomain")
+    context = ssl.create_default_context(
+        cafile=str(config["tls_ca_file"]) if config.get("tls_ca_file") else None
+    )
+    smtp = (
+        _PinnedSMTPSSL(target, timeout, helo, context) if implicit_tls else _PinnedSMTP(target, timeout, helo)
+    )
+    with smtp:
+        if starttls and not implicit_tls:
             smtp.starttls(context=context)
         if config.get("username"):
             smtp.login(str(config["username"]), destination.secret or "")
