@@ -47,7 +47,7 @@ class _PinnedSMTPSSL(smtplib.SMTP_SSL):
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         sock = socket.create_connection((self._pinned_address, port), timeout)
-        return self.context.wrap_socket(sock, server_hostname=self._host)
+        return self.context.wrap_socket(sock, server_hostname=host)
 
 
 def _attachments(payload: Mapping[str, Any]) -> list[tuple[str, str, bytes]]:
