@@ -52,7 +52,7 @@ class Parts:
             target.append(np.broadcast_to(np.asarray(values, dtype=np.int64), (n,)).copy())
 
 
-def journeys(rng: np.random.Generator, leads: Leads, *, start: int, end: int, visitor_share: float = 0.5):
+def journeys(rng: np.random.Generator, leads: Leads, *, start: int, end: int, visitor_share: float = 0.6):
     """Touchpoint and visitor tables, and each lead's first touch (index into the touch table, -1 none)."""
     n = leads.n
     idx = np.arange(n)
@@ -96,7 +96,7 @@ def journeys(rng: np.random.Generator, leads: Leads, *, start: int, end: int, vi
     parts.add(who, visitor_of[who], leads.created[who], type_, channel, campaign)
 
     # Return visits by the (now known) visitor.
-    k_pv = np.where(marketing, rng.poisson(0.8), 0)
+    k_pv = np.where(marketing, rng.poisson(1.2, n), 0)
     owner = np.repeat(idx, k_pv)
     at = leads.created[owner] + rng.integers(HOUR, 120 * DAY, len(owner))
     channel = np.array([CH["Direct"], CH["Organic Search"], CH["Paid Search"]])[
@@ -113,7 +113,7 @@ def journeys(rng: np.random.Generator, leads: Leads, *, start: int, end: int, vi
     )
 
     # Email nurture: sends, some opens, fewer clicks.
-    k_mail = np.where(marketing, rng.poisson(3.6, n), 0)  # sales-sourced leads get no nurture
+    k_mail = np.where(marketing, rng.poisson(4.5, n), 0)  # sales-sourced leads get no nurture
     owner = np.repeat(idx, k_mail)
     nth = np.arange(len(owner)) - np.repeat(np.cumsum(k_mail) - k_mail, k_mail)
     sent = leads.created[owner] + DAY + nth * 12 * DAY + rng.integers(0, 3 * DAY, len(owner))
@@ -131,7 +131,7 @@ def journeys(rng: np.random.Generator, leads: Leads, *, start: int, end: int, vi
 
     # Visitors who never identify.
     n_anon = int(n * visitor_share)
-    k_anon = 1 + rng.poisson(0.8, n_anon)
+    k_anon = 1 + rng.poisson(1.0, n_anon)
     anon_visitor = int(has_visitor.sum()) + np.repeat(np.arange(n_anon), k_anon)
     first_seen = rng.integers(start, end, n_anon)
     at = first_seen[anon_visitor - int(has_visitor.sum())] + (
