@@ -53,12 +53,14 @@ def closedloop(*args: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    exe = Path(sys.executable).with_name("closedloop")
+def start_server(env: dict[str, str], port: int, log: Path, *, access_log: bool) -> subprocess.Popen[bytes]:
+    if access_log:  # exactly as users run it
+        command = [str(Path(sys.executable).with_name("closedloop")), "serve", "--port", str(port)]
+    else:  # the same app under uvicorn without its per-request access log line
+        command = [sys.executable, "-m", "uvicorn", "closedloop.web.app:create_app", "--factory"]
+        command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
     handle = open(log, "wb")  # noqa: SIM115 - lives with the server
-    process = subprocess.Popen(
-        [str(exe), "serve", "--port", str(port)], env=env, stdout=handle, stderr=handle
-    )
+    process = subprocess.Popen(command, env=env, stdout=handle, stderr=handle)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -167,6 +169,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="Time bound per phase.")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--batch", type=int, default=25, help="Events per request in the batched phase.")
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="Serve with uvicorn's access log off (what it costs)."
+    )
     args = parser.parse_args()
 
     load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -185,7 +190,7 @@ def main() -> int:
         closedloop("init", env=env)
         key = closedloop("site", "create", "--name", "Bench", "--origin", ORIGIN, env=env).splitlines()[0]
         port = free_port()
-        server = start_server(env, port, Path(tmp) / "server.log")
+        server = start_server(env, port, Path(tmp) / "server.log", access_log=not args.no_access_log)
         try:
             health = [b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"] * 10_000
             warm = event_requests(key, count=200, batch=1, tag="warm")
@@ -222,7 +227,10 @@ def main() -> int:
     acknowledged = sum(r["events"] for n, r in results.items() if not n.startswith("GET")) + 200
     peer = results["GET /healthz (peer)"]["requests_per_s"]
     print(f"machine: {machine()}")
-    print(f"store: SQLite (WAL), one server process, {args.connections} keep-alive connections on loopback")
+    server_kind = "uvicorn without access log" if args.no_access_log else "closedloop serve"
+    print(
+        f"store: SQLite (WAL), one server process ({server_kind}), {args.connections} keep-alive connections"
+    )
     print(f"bounds: at most {args.events} events and {args.seconds:.0f} s per phase")
     print(f"load average before the run: {load_before}")
     print(
