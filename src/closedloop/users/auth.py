@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from closedloop.clock import Clock, system_clock
 from closedloop.errors import Unauthenticated
 from closedloop.i18n import translate
 from closedloop.leads.identity import IdentityError, normalise_email
+from closedloop.users import totp
 from closedloop.users.models import ApiKey, User, UserSession
 from closedloop.users.passwords import hash_password, hash_token, tokens_equal, verify_password
 
@@ -31,8 +32,16 @@ class LoginResult:
     reason: str  # ok | bad_credentials | locked | inactive
 
 
-def check_login(*, session: Session, email: str, password: str, clock: Clock = system_clock) -> LoginResult:
-    """Verify a password; count failures and lock the user for 15 minutes after 5 in a row."""
+def check_login(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    totp_code: str | None = None,
+    secret_key: str | None = None,
+    clock: Clock = system_clock,
+) -> LoginResult:
+    """Verify a password (and the one-time code if the user has one); 5 failures lock it for 15 minutes."""
     now = clock()
     try:
         address = normalise_email(email)
@@ -45,7 +54,9 @@ def check_login(*, session: Session, email: str, password: str, clock: Clock = s
     if user.locked_until is not None and user.locked_until > now:
         verify_password(_DUMMY_HASH, password)
         return LoginResult(None, "locked")
-    if not verify_password(user.password_hash, password):
+    if not verify_password(user.password_hash, password) or not _second_factor_ok(
+        user, totp_code, secret_key, now
+    ):
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + LOCKOUT
@@ -58,6 +69,16 @@ def check_login(*, session: Session, email: str, password: str, clock: Clock = s
     user.locked_until = None
     session.flush()
     return LoginResult(user, "ok")
+
+
+def _second_factor_ok(user: User, code: str | None, secret_key: str | None, now: datetime) -> bool:
+    """True for users without a second factor, or when the code matches their authenticator."""
+    if not user.totp_secret:
+        return True
+    if not code or not secret_key:
+        return False
+    secret = totp.unseal(user.totp_secret, secret_key=secret_key)
+    return secret is not None and totp.verify(secret, code, now)
 
 
 def start_session(*, session: Session, user: User, clock: Clock = system_clock) -> tuple[UserSession, str]:

@@ -102,6 +102,28 @@ def deactivate(email: str, successor: str) -> None:
     click.echo(translate("users.deactivated", email=email, successor=successor, **moved))
 
 
+@user.command("totp")
+@click.option("--email", required=True, help="The user (meant for admins).")
+@click.option("--disable", is_flag=True, help="Remove the second factor instead.")
+def totp_command(email: str, disable: bool) -> None:
+    """Require a one-time code from an authenticator app at sign-in; prints the otpauth URI once."""
+    from closedloop.cli.common import settings
+    from closedloop.users import service
+
+    with unit_of_work(open_store()) as session:
+        row = service.user_by_email(session=session, email=email)
+        if disable:
+            service.disable_totp(session=session, actor=system_actor("cli"), user=row)
+            uri = None
+        else:
+            uri = service.enable_totp(
+                session=session, actor=system_actor("cli"), user=row, secret_key=settings().require_secret()
+            )
+    if uri:
+        click.echo(uri)
+    click.echo(translate("users.totp_disabled" if disable else "users.totp_enabled", email=email), err=True)
+
+
 @user.group()
 def team() -> None:
     """Manage teams."""

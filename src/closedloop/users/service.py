@@ -329,3 +329,27 @@ def list_api_keys(*, session: Session, user_id: int | None = None) -> list[ApiKe
     if user_id is not None:
         stmt = stmt.where(ApiKey.user_id == user_id)
     return list(session.scalars(stmt))
+
+
+def enable_totp(
+    *, session: Session, actor: Actor, user: User, secret_key: str, clock: Clock = system_clock
+) -> str:
+    """Give the user a second factor; returns the otpauth URI to show once (the secret is stored sealed)."""
+    from closedloop.users import totp
+
+    secret = totp.new_secret()
+    user.totp_secret = totp.seal(secret, secret_key=secret_key)
+    session.flush()
+    audit_service.record(
+        session, actor=actor, action="user.totp_enabled", entity_type="user", entity_id=user.id, clock=clock
+    )
+    return totp.provisioning_uri(secret, user.email)
+
+
+def disable_totp(*, session: Session, actor: Actor, user: User, clock: Clock = system_clock) -> None:
+    """Remove the user's second factor."""
+    user.totp_secret = None
+    session.flush()
+    audit_service.record(
+        session, actor=actor, action="user.totp_disabled", entity_type="user", entity_id=user.id, clock=clock
+    )

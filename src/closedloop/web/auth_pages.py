@@ -102,6 +102,7 @@ def login(
     password: Annotated[str, Form(max_length=200)] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
     next_: Annotated[str, Form(alias="next", max_length=2000)] = "/",
+    code: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Check the password (argon2, lock-out after repeated failures) and start a 12-hour session."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
@@ -109,7 +110,13 @@ def login(
         return _login_form(
             request, status=400, email=email, message=translate("auth.expired_form", _lang(request))
         )
-    result = auth.check_login(session=session, email=email, password=password)
+    result = auth.check_login(
+        session=session,
+        email=email,
+        password=password,
+        totp_code=code or None,
+        secret_key=request.app.state.secret_key,
+    )
     if result.user is None:
         return _login_form(request, status=401, email=email, message=translate("auth.failed", _lang(request)))
     _row, token = auth.start_session(session=session, user=result.user)

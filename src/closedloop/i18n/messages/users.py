@@ -232,4 +232,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "使用此 Idempotency-Key 的請求仍在處理中：請稍後重試。",
         "zh-CN": "使用此 Idempotency-Key 的请求仍在处理中：请稍后重试。",
     },
+    "auth.code": {
+        "en": "Authenticator code (if two-step sign-in is on)",
+        "zh-TW": "驗證器代碼（若已啟用兩步驟登入）",
+        "zh-CN": "验证器代码（若已启用两步验证登录）",
+    },
+    "users.totp_enabled": {
+        "en": "Two-step sign-in is on for {email}: add the URI above to an authenticator app now.",
+        "zh-TW": "{email} 已啟用兩步驟登入：請立即將上方 URI 加入驗證器 App。",
+        "zh-CN": "{email} 已启用两步验证登录：请立即将上方 URI 添加到验证器 App。",
+    },
+    "users.totp_disabled": {
+        "en": "Two-step sign-in is off for {email}.",
+        "zh-TW": "{email} 已關閉兩步驟登入。",
+        "zh-CN": "{email} 已关闭两步验证登录。",
+    },
 }
