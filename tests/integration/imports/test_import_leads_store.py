@@ -159,3 +159,32 @@ def test_erased_people_are_not_brought_back(store, run_file, csv_file) -> None:
     assert (report.inserted, report.skipped_erased) == (1, 1)
     with store.session() as session:
         assert session.scalars(select(Lead.email)).all() == ["here@example.com"]
+
+
+def test_big5_and_xlsx_files(store, run_file, csv_file, tmp_path) -> None:
+    from openpyxl import Workbook
+
+    rows = [["email", "name", "company", "created_at", "region"],
+            ["lin@example.tw", "林志明", "台灣精密股份有限公司", "114/03/05 下午 03:30", "北區"]]  # fmt: skip
+    report = run_file("leads", csv_file("big5.csv", rows, encoding="cp950"))
+    assert (report.encoding, report.inserted) == ("cp950", 1)
+    book = Workbook()
+    book.active.append(["Contacts"])
+    book.active.append(["email", "name", "created_at", "company_size"])
+    book.active.append(["xl@example.tw", "王大同", datetime(2025, 3, 6, 9, 0), 250])
+    path = tmp_path / "leads.xlsx"
+    book.save(path)
+    assert run_file("leads", path).inserted == 1
+    with store.session() as session:
+        lin = session.scalars(select(Lead).where(Lead.email == "lin@example.tw")).one()
+        assert (lin.name, lin.region, lin.created_at) == (
+            "林志明",
+            "北區",
+            datetime(2025, 3, 5, 7, 30, tzinfo=UTC),
+        )
+        xl = session.scalars(select(Lead).where(Lead.email == "xl@example.tw")).one()
+        assert (xl.name, xl.company_size, xl.created_at) == (
+            "王大同",
+            "250",
+            datetime(2025, 3, 6, 1, 0, tzinfo=UTC),
+        )
