@@ -115,4 +115,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "{segment}的名單 {from_stage}→{to_stage} 轉換率為 {rate}（n={n}），其他名單為 {rest}",
         "zh-CN": "{segment}的线索 {from_stage}→{to_stage} 转化率为 {rate}（n={n}），其他线索为 {rest}",
     },
+    "analytics.error.no_drill": {
+        "en": "your role sees totals only: listing the records behind a number is not allowed",
+        "zh-TW": "您的角色僅能檢視總數，不可列出數字背後的紀錄",
+        "zh-CN": "您的角色仅能查看总数，不可列出数字背后的记录",
+    },
 }
