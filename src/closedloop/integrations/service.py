@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from closedloop.audit import service as audit_service
 from closedloop.clock import Clock, system_clock
 from closedloop.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from closedloop.i18n import translate
 from closedloop.integrations.models import INBOUND_KINDS, InboundDelivery, InboundSource
 from closedloop.integrations.signing import verify
 from closedloop.notifications.crypto import SecretBox
@@ -55,13 +56,15 @@ def add_source(
 ) -> InboundSource:
     """Register a system that may post signed events of `kind`; its secret is stored encrypted."""
     if kind not in INBOUND_KINDS:
-        raise ValidationFailed(f"unknown inbound kind {kind!r}: one of {', '.join(INBOUND_KINDS)}")
+        raise ValidationFailed(
+            translate("integrations.error.unknown_kind", kind=kind, kinds=", ".join(INBOUND_KINDS))
+        )
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,99}", name):
-        raise ValidationFailed("a source name is lower-case letters, digits, - and _ (it is part of the URL)")
+        raise ValidationFailed(translate("integrations.error.bad_name"))
     if len(secret) < 16:
-        raise ValidationFailed("a signing secret has at least 16 characters")
+        raise ValidationFailed(translate("integrations.error.short_secret"))
     if session.scalar(select(InboundSource.id).where(InboundSource.name == name)) is not None:
-        raise Conflict(f"an inbound source named {name!r} already exists")
+        raise Conflict(translate("integrations.error.exists", name=name))
     source = InboundSource(
         name=name,
         kind=kind,
@@ -87,12 +90,12 @@ def _events(body: bytes) -> list[dict[str, Any]]:
     try:
         document = json.loads(body)
     except ValueError as exc:
-        raise ValidationFailed("the body is not JSON") from exc
+        raise ValidationFailed(translate("integrations.error.not_json")) from exc
     events = document.get("events") if isinstance(document, dict) else None
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
-        raise ValidationFailed('the body must be {"events": [{...}, ...]}', detail={"field": "events"})
+        raise ValidationFailed(translate("integrations.error.shape"), detail={"field": "events"})
     if len(events) > MAX_EVENTS:
-        raise ValidationFailed(f"at most {MAX_EVENTS} events per delivery")
+        raise ValidationFailed(translate("integrations.error.too_many", max=MAX_EVENTS))
     return events
 
 
@@ -144,7 +147,7 @@ def receive(
         select(InboundSource).where(InboundSource.name == source_name, InboundSource.is_active.is_(True))
     )
     if source is None:
-        raise NotFound(f"no inbound source {source_name!r}")
+        raise NotFound(translate("integrations.error.no_source", name=source_name))
     now = clock()
     signed_at = verify(
         secret=str(SecretBox(secret_key).decrypt(source.secret_encrypted)),
@@ -155,12 +158,12 @@ def receive(
     )
     delivery_id = (headers.get("x-closedloop-delivery") or headers.get("idempotency-key") or "").strip()
     if not delivery_id or len(delivery_id) > 128:
-        raise Unauthenticated("a signed delivery needs an X-Closedloop-Delivery id (at most 128 characters)")
+        raise Unauthenticated(translate("integrations.error.no_delivery_id"))
     taken = select(InboundDelivery.id).where(
         InboundDelivery.source_id == source.id, InboundDelivery.delivery_id == delivery_id
     )
     if session.scalar(taken) is not None:
-        raise Conflict(f"delivery {delivery_id!r} was already received: replays are refused")
+        raise Conflict(translate("integrations.error.replayed", id=delivery_id))
     events = _events(body)
     delivery = InboundDelivery(
         source_id=source.id,
@@ -175,7 +178,7 @@ def receive(
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:  # the same delivery arriving twice at once
-        raise Conflict(f"delivery {delivery_id!r} was already received: replays are refused") from exc
+        raise Conflict(translate("integrations.error.replayed", id=delivery_id)) from exc
     outcome: dict[str, Any] = {"status": "done", "job_id": None, "rows": 0, "inserted": 0, "rejected": 0}
     if events:
         rows = [_normalise(source.kind, event) for event in events]

@@ -9,6 +9,7 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 from closedloop.errors import Unauthenticated
+from closedloop.i18n import translate
 from closedloop.notifications.channels.webhook import signature
 
 TOLERANCE = timedelta(minutes=5)
@@ -28,13 +29,13 @@ def verify(
     The signature header may list several (`v1=…,v1=…`) while a secret is being rotated.
     """
     if not timestamp or not timestamp.strip().isdigit():
-        raise Unauthenticated("missing or malformed X-Closedloop-Timestamp")
+        raise Unauthenticated(translate("integrations.error.bad_timestamp"))
     seconds = int(timestamp.strip())
     signed_at = datetime.fromtimestamp(seconds, UTC)
     if abs(now - signed_at) > tolerance:
-        raise Unauthenticated("the signature timestamp is more than 5 minutes away from now")
+        raise Unauthenticated(translate("integrations.error.stale"))
     expected = signature(secret, seconds, body)
     offered = [part.strip() for part in (signatures or "").split(",") if part.strip()]
     if not any(hmac.compare_digest(expected, candidate) for candidate in offered):
-        raise Unauthenticated("signature mismatch")
+        raise Unauthenticated(translate("integrations.error.bad_signature"))
     return signed_at

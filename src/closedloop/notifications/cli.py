@@ -8,6 +8,7 @@ import click
 
 from closedloop.cli.common import FORMAT_OPTION, echo_json, open_store, settings
 from closedloop.db import unit_of_work
+from closedloop.i18n import translate
 from closedloop.users.actor import Actor, system_actor
 
 
@@ -46,7 +47,6 @@ def channel_add(
     language: str | None,
 ) -> None:
     """Add a channel."""
-    from closedloop.i18n import translate
     from closedloop.notifications import service
 
     if secret_stdin:
@@ -105,6 +105,76 @@ def channel_list(output_format: str) -> None:
         )
 
 
+@channel.command("disable")
+@click.argument("ref")
+def channel_disable(ref: str) -> None:
+    """Turn a channel off (deliveries to it fail and retry until it is enabled)."""
+    from closedloop.notifications import service
+
+    with unit_of_work(open_store()) as session:
+        service.set_channel_active(
+            session=session, channel=service.get_channel(session, ref), active=False, actor=_actor()
+        )
+    click.echo(translate("notifications.cli.channel_disabled", ref=ref))
+
+
+@channel.command("enable")
+@click.argument("ref")
+def channel_enable(ref: str) -> None:
+    """Turn a channel back on."""
+    from closedloop.notifications import service
+
+    with unit_of_work(open_store()) as session:
+        service.set_channel_active(
+            session=session, channel=service.get_channel(session, ref), active=True, actor=_actor()
+        )
+    click.echo(translate("notifications.cli.channel_enabled", ref=ref))
+
+
+@notify.command("subscriptions")
+@FORMAT_OPTION
+def subscriptions(output_format: str) -> None:
+    """List subscriptions."""
+    from closedloop.notifications import service
+
+    with open_store()() as session:
+        rows = service.subscriptions(session)
+    if output_format == "json":
+        echo_json(rows)
+        return
+    for r in rows:
+        scope = (
+            f"user {r['user_id']}"
+            if r["user_id"]
+            else f"team {r['team_id']}"
+            if r["team_id"]
+            else "workspace"
+        )
+        click.echo(f"{r['id']}\t{r['topic']}\t{r['channel']}\t{scope}")
+
+
+@notify.command("unsubscribe")
+@click.argument("subscription_id", type=int)
+def unsubscribe(subscription_id: int) -> None:
+    """Remove a subscription."""
+    from closedloop.notifications import service
+
+    with unit_of_work(open_store()) as session:
+        service.unsubscribe(session=session, subscription_id=subscription_id, actor=_actor())
+    click.echo(translate("notifications.cli.unsubscribed", id=subscription_id))
+
+
+@notify.command("disallow")
+@click.argument("url_prefix")
+def disallow(url_prefix: str) -> None:
+    """Remove an allow-listed outbound URL prefix."""
+    from closedloop.notifications import service
+
+    with unit_of_work(open_store()) as session:
+        service.disallow_url(session=session, url_prefix=url_prefix, actor=_actor())
+    click.echo(translate("notifications.cli.disallowed", prefix=url_prefix))
+
+
 @notify.command("subscribe")
 @click.option("--channel", "channel_ref", required=True, help="Channel id or name.")
 @click.option("--topic", required=True, help="A topic (mql_assigned, deal_won...) or * for all.")
@@ -118,7 +188,6 @@ def subscribe(
     from sqlalchemy import select
 
     from closedloop.errors import NotFound
-    from closedloop.i18n import translate
     from closedloop.notifications import service
     from closedloop.users.models import Team, User
 
@@ -131,14 +200,14 @@ def subscribe(
                 select(User.id).where(column == (int(user_ref) if user_ref.isdigit() else user_ref.lower()))
             )
             if user_id is None:
-                raise NotFound(f"user {user_ref}")
+                raise NotFound(translate("notifications.error.no_user", ref=user_ref))
         if team_ref is not None:
             column = Team.id if team_ref.isdigit() else Team.name
             team_id = session.scalar(
                 select(Team.id).where(column == (int(team_ref) if team_ref.isdigit() else team_ref))
             )
             if team_id is None:
-                raise NotFound(f"team {team_ref}")
+                raise NotFound(translate("notifications.error.no_team", ref=team_ref))
         sub = service.subscribe(
             session=session,
             channel_id=target.id,
@@ -156,7 +225,6 @@ def subscribe(
 @click.option("--note", default=None)
 def allow(url_prefix: str, note: str | None) -> None:
     """Allow-list an outbound URL prefix that resolves to a private or loopback address."""
-    from closedloop.i18n import translate
     from closedloop.notifications import service
 
     with unit_of_work(open_store()) as session:
@@ -183,7 +251,6 @@ def allowed(output_format: str) -> None:
 @FORMAT_OPTION
 def dead(output_format: str) -> None:
     """Messages that ran out of attempts, with the last error of each failed destination."""
-    from closedloop.i18n import translate
     from closedloop.notifications.deadletters import dead_messages
 
     with open_store()() as session:
@@ -201,7 +268,6 @@ def dead(output_format: str) -> None:
 @click.argument("message_id", type=int)
 def retry(message_id: int) -> None:
     """Queue a dead message again (after fixing its channel)."""
-    from closedloop.i18n import translate
     from closedloop.notifications.deadletters import requeue
 
     with unit_of_work(open_store()) as session:

@@ -64,7 +64,7 @@ def requeue(*, session: Session, message_id: int, clock: Clock = system_clock) -
     """Give a dead message a fresh set of attempts (after the channel was fixed); done ones stay done."""
     message = session.get(OutboxMessage, message_id)
     if message is None:
-        raise NotFound(f"outbox message {message_id}")
+        raise NotFound(translate("notifications.error.no_message", id=message_id))
     if message.status != "dead":
         raise ValidationFailed(translate("notifications.error.not_dead", id=message_id))
     message.status, message.attempts, message.available_at = "pending", 0, clock()

@@ -191,6 +191,89 @@ def allow_url(
     return rule
 
 
+def set_channel_active(
+    *, session: Session, channel: NotificationChannel, active: bool, actor: Actor, clock: Clock = system_clock
+) -> NotificationChannel:
+    """Turn a channel off (its pending deliveries fail and retry until it is back on) or on again."""
+    before = channel.is_active
+    channel.is_active = active
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        action="notification_channel.enabled" if active else "notification_channel.disabled",
+        entity_type="notification_channel",
+        entity_id=channel.id,
+        before={"is_active": before},
+        after={"is_active": active},
+        clock=clock,
+    )
+    return channel
+
+
+def unsubscribe(*, session: Session, subscription_id: int, actor: Actor, clock: Clock = system_clock) -> None:
+    """Remove a subscription; messages already fanned out to it are still delivered."""
+    subscription = session.get(NotificationSubscription, subscription_id)
+    if subscription is None:
+        raise NotFound(translate("notifications.error.no_subscription", id=subscription_id))
+    before = {
+        "channel_id": subscription.channel_id,
+        "topic": subscription.topic,
+        "user_id": subscription.user_id,
+        "team_id": subscription.team_id,
+    }
+    session.delete(subscription)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        action="notification_subscription.removed",
+        entity_type="notification_subscription",
+        entity_id=subscription_id,
+        before=before,
+        clock=clock,
+    )
+
+
+def disallow_url(*, session: Session, url_prefix: str, actor: Actor, clock: Clock = system_clock) -> None:
+    """Remove an allow-list entry; sends to private addresses under it are refused again."""
+    rule = session.scalar(select(AllowedOutboundUrl).where(AllowedOutboundUrl.url_prefix == url_prefix))
+    if rule is None:
+        raise NotFound(translate("notifications.error.not_allowed", prefix=url_prefix))
+    rule_id = rule.id
+    session.delete(rule)
+    session.flush()
+    audit_service.record(
+        session,
+        actor=actor,
+        action="notification_allowed_url.removed",
+        entity_type="notification_allowed_url",
+        entity_id=rule_id,
+        before={"url_prefix": url_prefix},
+        clock=clock,
+    )
+
+
+def subscriptions(session: Session) -> list[dict[str, Any]]:
+    """Every subscription with its channel's name."""
+    rows = session.execute(
+        select(NotificationSubscription, NotificationChannel.name)
+        .join(NotificationChannel, NotificationChannel.id == NotificationSubscription.channel_id)
+        .order_by(NotificationSubscription.id)
+    )
+    return [
+        {
+            "id": sub.id,
+            "channel": name,
+            "topic": sub.topic,
+            "user_id": sub.user_id,
+            "team_id": sub.team_id,
+            "language": sub.language,
+        }
+        for sub, name in rows
+    ]
+
+
 def allowed_prefixes(session: Session) -> list[str]:
     """Every allow-listed outbound URL prefix."""
     return list(session.scalars(select(AllowedOutboundUrl.url_prefix).order_by(AllowedOutboundUrl.id)))

@@ -119,3 +119,27 @@ def test_unknown_topic_is_a_user_error(run):
     result = CliRunner().invoke(cli, ["notify", "subscribe", "--channel", "s", "--topic", "nope"])
     assert result.exit_code != 0
     assert "unknown topic" in str(result.exception)
+
+
+def test_disable_unsubscribe_and_disallow(run, sqlite_store):
+    from closedloop.notifications.models import (
+        AllowedOutboundUrl,
+        NotificationChannel,
+        NotificationSubscription,
+    )
+
+    run("notify", "channel", "add", "s", "--kind", "slack", "--url", "https://hooks.slack.com/services/x")
+    run("notify", "subscribe", "--channel", "s", "--topic", "deal_won")
+    run("notify", "allow", "http://10.0.0.5:8080")
+    (sub,) = json.loads(run("notify", "subscriptions", "--format", "json"))
+    assert (sub["channel"], sub["topic"], sub["user_id"], sub["team_id"]) == ("s", "deal_won", None, None)
+    assert "disabled" in run("notify", "channel", "disable", "s")
+    with sqlite_store.session() as s:
+        assert s.query(NotificationChannel).one().is_active is False
+    run("notify", "channel", "enable", "s")
+    run("notify", "unsubscribe", str(sub["id"]))
+    run("notify", "disallow", "http://10.0.0.5:8080")
+    with sqlite_store.session() as s:
+        assert s.query(NotificationChannel).one().is_active is True
+        assert s.query(NotificationSubscription).count() == 0
+        assert s.query(AllowedOutboundUrl).count() == 0

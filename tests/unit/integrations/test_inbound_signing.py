@@ -63,3 +63,12 @@ def test_outside_five_minutes_refused(skew):
 def test_malformed_timestamp_refused(timestamp):
     with pytest.raises(Unauthenticated):
         verify(secret="s" * 16, timestamp=timestamp, signatures="v1=00", body=b"{}", now=NOW)
+
+
+def test_integration_messages_complete():
+    from closedloop.i18n import LANGUAGES, MESSAGES
+
+    keys = [k for k in MESSAGES if k.startswith("integrations.")]
+    assert keys
+    for key in keys:
+        assert all(MESSAGES[key].get(lang) for lang in LANGUAGES), key

@@ -182,4 +182,49 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "工作程序 {worker}:處理 {messages} 則訊息,送出 {sent},失敗 {failed}",
         "zh-CN": "工作进程 {worker}:处理 {messages} 条消息,发送 {sent},失败 {failed}",
     },
+    "notifications.cli.channel_disabled": {
+        "en": "channel {ref} disabled",
+        "zh-TW": "通道 {ref} 已停用",
+        "zh-CN": "通道 {ref} 已停用",
+    },
+    "notifications.cli.channel_enabled": {
+        "en": "channel {ref} enabled",
+        "zh-TW": "通道 {ref} 已啟用",
+        "zh-CN": "通道 {ref} 已启用",
+    },
+    "notifications.cli.unsubscribed": {
+        "en": "subscription {id} removed",
+        "zh-TW": "訂閱 {id} 已移除",
+        "zh-CN": "订阅 {id} 已移除",
+    },
+    "notifications.cli.disallowed": {
+        "en": "{prefix} removed from the allow-list",
+        "zh-TW": "已從允許清單移除 {prefix}",
+        "zh-CN": "已从允许清单移除 {prefix}",
+    },
+    "notifications.error.no_subscription": {
+        "en": "no subscription {id}",
+        "zh-TW": "找不到訂閱 {id}",
+        "zh-CN": "找不到订阅 {id}",
+    },
+    "notifications.error.not_allowed": {
+        "en": "{prefix} is not allow-listed",
+        "zh-TW": "{prefix} 不在允許清單中",
+        "zh-CN": "{prefix} 不在允许清单中",
+    },
+    "notifications.error.no_message": {
+        "en": "no outbox message {id}",
+        "zh-TW": "找不到外送訊息 {id}",
+        "zh-CN": "找不到外发消息 {id}",
+    },
+    "notifications.error.no_user": {
+        "en": "no user {ref}",
+        "zh-TW": "找不到使用者 {ref}",
+        "zh-CN": "找不到用户 {ref}",
+    },
+    "notifications.error.no_team": {
+        "en": "no team {ref}",
+        "zh-TW": "找不到團隊 {ref}",
+        "zh-CN": "找不到团队 {ref}",
+    },
 }
