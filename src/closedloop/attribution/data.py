@@ -48,6 +48,25 @@ class Journeys:
         """Each touch's 0-based position inside its journey."""
         return np.arange(len(self.touches), dtype=np.int64) - np.repeat(self.offsets[:-1], self.lengths)
 
+    def credited(self) -> Journeys:
+        """Only the journeys with conversions or value (the rule-based models ignore the rest)."""
+        keep = (self.conversions != 0) | (self.values != 0)
+        if keep.all():
+            return self
+        lengths = self.lengths[keep]
+        mask = np.repeat(keep, self.lengths)
+        return Journeys(
+            keys=self.keys,
+            offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            touches=self.touches[mask],
+            conversions=self.conversions[keep],
+            values=self.values[keep],
+            nulls=self.nulls[keep],
+            ages=None if self.ages is None else self.ages[mask],
+            lead_touch=None if self.lead_touch is None else self.lead_touch[keep],
+            opportunity_touch=None if self.opportunity_touch is None else self.opportunity_touch[keep],
+        )
+
     def reweighted(self, conversions: np.ndarray, values: np.ndarray, nulls: np.ndarray) -> Journeys:
         """The same paths with other counts (the bootstrap's resamples)."""
         return replace(self, conversions=conversions, values=values, nulls=nulls)

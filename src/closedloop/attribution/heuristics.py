@@ -21,21 +21,25 @@ def last_touch(journeys: Journeys) -> Credits:
 
 def linear(journeys: Journeys) -> Credits:
     """1/n to each touch (repeats count)."""
+    journeys = journeys.credited()
     return credits_from_touch_shares("linear", journeys, linear_shares(journeys))
 
 
 def time_decay(journeys: Journeys, *, half_life_days: float = 7.0) -> Credits:
     """Shares proportional to 2^(-age / half life)."""
+    journeys = journeys.credited()
     return credits_from_touch_shares("time_decay", journeys, time_decay_shares(journeys, half_life_days))
 
 
 def position_based(journeys: Journeys) -> Credits:
     """U-shaped: 40% first, 40% last, 20% over the middle (one touch: 100%, two: 50/50)."""
+    journeys = journeys.credited()
     return credits_from_touch_shares("position_based", journeys, position_based_shares(journeys))
 
 
 def w_shaped(journeys: Journeys) -> Credits:
     """30% first, 30% lead-creation, 30% opportunity-creation touch, 10% over the rest."""
+    journeys = journeys.credited()
     return credits_from_touch_shares("w_shaped", journeys, w_shaped_shares(journeys))
 
 

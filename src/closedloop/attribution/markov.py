@@ -8,6 +8,7 @@ channel c sends every transition into a state containing c to null; RE_c = 1 - P
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -17,17 +18,19 @@ from closedloop.i18n import translate
 
 MAX_ORDER = 4
 _DENSE_CODES = 4_000_000  # below this many possible state codes, index them directly
-DIRECT_MAX_STATES = 600  # above this many transient states, solve iteratively (see solve_absorbing)
-RESIDUAL_TOLERANCE = 1e-13
+DIRECT_MAX_STATES = 600  # above this many transient states, solve iteratively (see removal_effects)
+RESIDUAL_TOLERANCE = 1e-14
+_MAX_ITERATIONS = 20_000
+_KEYS_PER_BATCH = 64
 
 
 @dataclass(frozen=True)
 class Chain:
     """The fitted chain: row-normalised transient block, conversion column and key membership."""
 
-    transitions: object  # scipy.sparse.csr_matrix over transient states (0 = start)
+    transitions: Any  # scipy.sparse.csr_matrix over transient states (0 = start)
     to_conversion: np.ndarray
-    contains: object  # scipy.sparse.csc_matrix (states x keys): state holds key
+    contains: Any  # scipy.sparse.csc_matrix (states x keys): state holds key
 
 
 def collapse_repeats(journeys: Journeys) -> tuple[np.ndarray, np.ndarray]:
@@ -104,6 +107,9 @@ def _states(touches: np.ndarray, pos: np.ndarray, order: int, n_keys: int) -> tu
 
 def conversion_probability(chain: Chain, keep: np.ndarray | None = None) -> float:
     """P(absorbed in conversion | start), optionally on the sub-chain of the `keep` states."""
+    from scipy import sparse
+    from scipy.sparse.linalg import spsolve
+
     q = chain.transitions
     b = chain.to_conversion
     if keep is not None:
@@ -112,45 +118,55 @@ def conversion_probability(chain: Chain, keep: np.ndarray | None = None) -> floa
         b = b[idx]
     if not b.any():
         return 0.0
-    return float(solve_absorbing(q, b)[0])
-
-
-def solve_absorbing(q: object, b: np.ndarray) -> np.ndarray:
-    """Solve (I - Q) x = b for a sub-stochastic Q.
-
-    Small systems use a sparse LU (spsolve). High-order chains (de Bruijn-like graphs whose LU
-    fills in badly) use GMRES to a 1e-14 relative residual; I - Q is a non-singular M-matrix and
-    journeys are short, so it converges in a few dozen iterations. Its residual is checked, and
-    the sparse LU is used whenever that check fails.
-    """
-    from scipy import sparse
-    from scipy.sparse.linalg import gmres, splu, spsolve
-
-    n = q.shape[0]  # type: ignore[attr-defined]
-    system = (sparse.identity(n, format="csr") - q).tocsr()
-    if n > DIRECT_MAX_STATES:
-        x, info = gmres(system, b, rtol=1e-14, atol=0.0, restart=min(n, 60), maxiter=200)
-        if info == 0 and np.abs(system @ x - b).max() <= RESIDUAL_TOLERANCE:
-            return np.asarray(x)
-        return np.asarray(splu(system.tocsc()).solve(b))
-    return np.atleast_1d(spsolve(system.tocsc(), b))
+    system = (sparse.identity(q.shape[0], format="csc") - q).tocsc()
+    return float(np.atleast_1d(spsolve(system, b))[0])
 
 
 def removal_effects(chain: Chain, n_keys: int) -> tuple[float, np.ndarray]:
-    """(P(conv), RE per key)."""
-    base = conversion_probability(chain)
+    """(P(conv), RE per key).
+
+    Small chains: one sparse LU solve per key on the sub-chain without it. Large (high-order)
+    chains, whose LU fills in badly, solve every sub-chain at once: x_c = keep_c * (Q x_c + b)
+    iterated to a fixed point (the Neumann series of (I - Q_K)^-1 b, which converges because
+    every journey is absorbed), then each system's residual is checked against 1e-14 and a
+    sparse LU solves any system that misses it.
+    """
+    holds = chain.contains
+    present = np.flatnonzero(np.diff(holds.indptr) > 0)
+    n_states = holds.shape[0]
     effects = np.zeros(n_keys)
+    large = n_states > DIRECT_MAX_STATES
+    base = float(_batched_probabilities(chain, None)[0]) if large else conversion_probability(chain)
     if base <= 0:
         return base, effects
-    holds = chain.contains
-    for key in range(n_keys):
-        column = holds[:, key]
-        if column.nnz == 0:
-            continue
-        keep = np.ones(holds.shape[0], dtype=bool)
-        keep[column.indices] = False
-        effects[key] = 1.0 - conversion_probability(chain, keep) / base
+    if not large:
+        for key in present:
+            keep = np.ones(n_states, dtype=bool)
+            keep[holds[:, key].indices] = False
+            effects[key] = 1.0 - conversion_probability(chain, keep) / base
+    else:
+        for chunk in range(0, len(present), _KEYS_PER_BATCH):
+            keys = present[chunk : chunk + _KEYS_PER_BATCH]
+            effects[keys] = 1.0 - _batched_probabilities(chain, keys) / base
     return base, np.clip(effects, 0.0, 1.0)
+
+
+def _batched_probabilities(chain: Chain, keys: np.ndarray | None) -> np.ndarray:
+    """P(conv) on the sub-chain without each key (None: the whole chain) in one fixed-point iteration."""
+    q, b = chain.transitions, chain.to_conversion
+    keep = np.ones((q.shape[0], 1)) if keys is None else 1.0 - chain.contains[:, keys].toarray()
+    x = keep * b[:, None]
+    for _ in range(_MAX_ITERATIONS):
+        following = keep * (q @ x + b[:, None])
+        step = np.abs(following - x).max()
+        x = following
+        if step <= 4 * np.finfo(np.float64).eps * max(1.0, float(x.max())):
+            break
+    residual = np.abs(keep * (q @ x + b[:, None]) - x).max(axis=0)
+    result = x[0].copy()
+    for column in np.flatnonzero(residual > RESIDUAL_TOLERANCE):
+        result[column] = conversion_probability(chain, keep[:, column] > 0)
+    return result
 
 
 def markov(journeys: Journeys, *, order: int = 1) -> Credits:
