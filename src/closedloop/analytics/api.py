@@ -298,9 +298,13 @@ def drill(
             "lead" if m.subject == "lead" or (m.kind == "cost_per" and part == "denominator") else m.subject
         )
     page, page_size = max(1, int(page)), max(1, min(int(page_size), 10_000))
-    paged = f"SELECT id, count(*) OVER () AS total FROM ({sql}) ORDER BY id LIMIT {page_size} OFFSET {(page - 1) * page_size}"
+    offset = (page - 1) * page_size
+    paged = f"SELECT id, count(*) OVER () AS total FROM ({sql}) ORDER BY id LIMIT {page_size} OFFSET {offset}"
     found = snapshot.rows(url, paged, {**params, **binds})
-    total = int(found[0]["total"]) if found else 0
+    if found:
+        total = int(found[0]["total"])
+    else:  # past the last page: still say how many there are
+        total = int(snapshot.rows(url, f"SELECT count(*) AS k FROM ({sql})", {**params, **binds})[0]["k"])
     return {
         "subject": subject,
         "ids": [int(r["id"]) for r in found],

@@ -7,7 +7,8 @@ from typing import Any
 
 from closedloop.analytics import relations as rel
 from closedloop.analytics import snapshot
-from closedloop.analytics.slicing import Slice
+from closedloop.analytics.declarations import LEAD_DIMENSIONS
+from closedloop.analytics.slicing import Slice, check_dimension
 from closedloop.analytics.stats import rate
 from closedloop.errors import ValidationFailed
 from closedloop.i18n import translate
@@ -76,6 +77,8 @@ def funnel(
     """The funnel in the JSON shape of SPEC section 7."""
     if mode not in MODES:
         raise ValidationFailed(translate("analytics.error.bad_mode", mode=mode), detail={"field": "mode"})
+    for dim in (*sl.by, *sl.where):
+        check_dimension(dim, LEAD_DIMENSIONS)
     sql, params = funnel_sql(sl, stages, mode)
     result_rows = []
     pairs = list(pairwise(stages))
