@@ -149,6 +149,8 @@ async def _gate(request: Request, key: str | None, body: Any, kind: str) -> tupl
     origin = request.headers.get("origin")
     lang = _lang(request)
     site = state.site(key) if key else None
+    if site is None or not capture_service.origin_allowed(site.origins, origin):
+        _guard_refusals(request)
     if site is None:
         detail = translate("capture.error.unknown_key", lang)
         await _quarantine(
@@ -166,6 +168,18 @@ async def _gate(request: Request, key: str | None, body: Any, kind: str) -> tupl
         await _quarantine(request, kind, payload, [FieldError(None, "origin", detail)], detail)
         raise _Refused(_problem(403, "Forbidden", detail))
     return state, site, str(origin)
+
+
+def _guard_refusals(request: Request) -> None:
+    """Refused requests spend the client IP's tokens too, so they cannot flood the quarantine."""
+    wait = _state(request).limiter.by_ip.take(_client_ip(request), 1)
+    if wait:
+        seconds = max(1, int(wait + 0.999))
+        response = _problem(
+            429, "Too many requests", translate("capture.error.rate", _lang(request), seconds=seconds)
+        )
+        response.headers["Retry-After"] = str(seconds)
+        raise _Refused(response)
 
 
 def _limited(state: _State, key: str, request: Request, cost: int, origin: str) -> Response | None:
@@ -215,6 +229,10 @@ async def capture_events(request: Request) -> Response:
     lang = _lang(request)
     raw = await _read_body(request, settings.max_body_bytes)
     if raw is None:
+        try:
+            _guard_refusals(request)
+        except _Refused as refused:
+            return refused.response
         detail = translate("capture.error.too_large", lang, limit=settings.max_body_bytes)
         await _quarantine(
             request,
@@ -236,20 +254,21 @@ async def capture_events(request: Request) -> Response:
         )
     except _Refused as refused:
         return refused.response
+    count = (
+        len(body.get("events") or ())
+        if isinstance(body, dict) and isinstance(body.get("events"), list)
+        else 1
+    )
+    # Charged before any quarantine write, so malformed floods are limited like good traffic.
+    limited = _limited(state, str(key), request, max(1, min(count, settings.max_batch)), origin)
+    if limited is not None:
+        return limited
     if body is None:
         detail = translate("capture.error.not_json", lang)
         await _quarantine(
             request, "event", {"site_id": site.id, "body": text}, [FieldError(None, "(body)", detail)], detail
         )
         return _problem(400, "Bad request", detail, origin)
-    count = (
-        len(body.get("events") or ())
-        if isinstance(body, dict) and isinstance(body.get("events"), list)
-        else 1
-    )
-    limited = _limited(state, str(key), request, max(1, min(count, settings.max_batch)), origin)
-    if limited is not None:
-        return limited
     received_at = system_clock()
     try:
         parsed = parse_batch(body, now=received_at, max_events=settings.max_batch)
@@ -314,6 +333,10 @@ async def _submission(request: Request, *, record_touch: bool) -> Response:
     kind = "form" if record_touch else "identify"
     data = await _form_data(request, settings.max_body_bytes)
     if data is None:
+        try:
+            _guard_refusals(request)
+        except _Refused as refused:
+            return refused.response
         detail = translate("capture.error.too_large", lang, limit=settings.max_body_bytes)
         await _quarantine(
             request,

@@ -28,7 +28,7 @@ def client(store) -> Iterator[tuple[TestClient, str]]:
         key = capture_service.create_site(session=session, name="Acme", origins=[ORIGIN]).public_key
     app = create_app(Settings(database_url=store.url, secret_key=secrets.token_urlsafe(40)))
     app.state.capture_settings = CaptureSettings(
-        max_body_bytes=4096, max_batch=5, ip_rate=1, ip_burst=20, key_rate=1000, key_burst=1000
+        max_body_bytes=4096, max_batch=5, ip_rate=0.01, ip_burst=20, key_rate=1000, key_burst=1000
     )
     with TestClient(app) as test_client:
         yield test_client, key
@@ -193,3 +193,16 @@ def test_snippet_is_served_as_javascript_with_cache_headers(client) -> None:
     assert "sendBeacon" in response.text and "cl_first" in response.text
     cached = test_client.get("/t/closedloop.js", headers={"If-None-Match": response.headers["etag"]})
     assert cached.status_code == 304
+
+
+def test_refused_requests_cannot_flood_the_quarantine(store, client) -> None:
+    test_client, key = client
+    statuses = [
+        _post(
+            test_client, key, {"vid": "visitor-http6", "events": [{"id": str(i)}]}, origin="https://evil.test"
+        ).status_code
+        for i in range(25)
+    ]
+    # Each refusal spends one of the IP's 20 burst tokens; then 429, and nothing more is stored.
+    assert statuses == [403] * 20 + [429] * 5
+    assert _count(store, QuarantinedRecord) == 20
