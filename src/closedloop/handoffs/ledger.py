@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import calendar as calendar_module
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from closedloop.handoffs import sla
@@ -25,20 +25,6 @@ from closedloop.leads.models import Lead, LifecycleEvent
 from closedloop.policies.service import payload_in_force
 
 LATER_THAN_MQL = ("sql", "opportunity", "customer")
-HANDOFF_FIELDS = (
-    "id",
-    "lead_id",
-    "owner_id",
-    "status",
-    "sla_due_at",
-    "first_response_at",
-    "response_business_hours",
-    "accepted_at",
-    "rejected_at",
-    "accept_due_at",
-    "attempts_due_at",
-    "attempts_required",
-)
 
 
 @dataclass
@@ -207,6 +193,7 @@ def _sales(
     as_of: datetime,
     team_id: int | None,
 ) -> list[Line]:
+    """Sales' three commitments, counted in the database: one aggregate, then the breach rows."""
     window_end = func.coalesce(Handoff.attempts_due_at, as_of)
     attempts = (
         select(func.count(Activity.id))
@@ -219,42 +206,111 @@ def _sales(
         .correlate(Handoff)
         .scalar_subquery()
     )
-    # Plain columns, not ORM entities: the ledger only reads them.
-    query = select(*(getattr(Handoff, name) for name in HANDOFF_FIELDS), attempts.label("attempts")).where(
-        Handoff.assigned_at >= start, Handoff.assigned_at < end, Handoff.assigned_at <= as_of
-    )
+    scope = [Handoff.assigned_at >= start, Handoff.assigned_at < end, Handoff.assigned_at <= as_of]
     if team_id is not None:
-        query = query.where(Handoff.team_id == team_id)
-    rows = session.execute(query.order_by(Handoff.id)).all()
+        scope.append(Handoff.team_id == team_id)
+    # First response: answered by as_of, or past its deadline unless rejected before it (nothing to answer).
+    responded = and_(Handoff.first_response_at.is_not(None), Handoff.first_response_at <= as_of)
+    response_counted = or_(
+        responded,
+        and_(
+            Handoff.sla_due_at.is_not(None),
+            Handoff.sla_due_at <= as_of,
+            ~and_(Handoff.rejected_at.is_not(None), Handoff.rejected_at <= Handoff.sla_due_at),
+        ),
+    )
+    response_met = and_(
+        responded, or_(Handoff.sla_due_at.is_(None), Handoff.first_response_at <= Handoff.sla_due_at)
+    )
+    # Attempts: not owed on rejected hand-offs; counted once met or once the window has closed.
+    required = func.coalesce(Handoff.attempts_required, 0)
+    attempts_met = and_(Handoff.status != "rejected", required > 0, attempts >= required)
+    attempts_counted = and_(
+        Handoff.status != "rejected",
+        required > 0,
+        or_(
+            attempts >= required, and_(Handoff.attempts_due_at.is_not(None), Handoff.attempts_due_at <= as_of)
+        ),
+    )
+    # Decision: the earlier of accepted_at and rejected_at known by as_of, by the decision deadline.
+    accepted = case((Handoff.accepted_at <= as_of, Handoff.accepted_at))
+    rejected = case((Handoff.rejected_at <= as_of, Handoff.rejected_at))
+    decided = case(
+        (accepted.is_(None), rejected),
+        (rejected.is_(None), accepted),
+        (accepted <= rejected, accepted),
+        else_=rejected,
+    )
+    decision_counted = or_(
+        decided.is_not(None), and_(Handoff.accept_due_at.is_not(None), Handoff.accept_due_at <= as_of)
+    )
+    decision_met = and_(
+        decided.is_not(None), or_(Handoff.accept_due_at.is_(None), decided <= Handoff.accept_due_at)
+    )
+    flags = {
+        "first_response": (response_counted, response_met),
+        "attempts": (attempts_counted, attempts_met),
+        "acceptance": (decision_counted, decision_met),
+    }
+    totals = session.execute(
+        select(
+            *(func.sum(case((counted, 1), else_=0)) for counted, _ in flags.values()),
+            *(func.sum(case((and_(counted, met), 1), else_=0)) for counted, met in flags.values()),
+        ).where(*scope)
+    ).one()
     target = policy.response_compliance
-    response = Line("sales", "first_response", "ratio", None, target)
-    tries = Line("sales", "attempts", "ratio", None, target)
-    decision = Line("sales", "acceptance", "ratio", None, target)
-    hours: list[float] = []
-    for handoff in rows:
-        attempt_count = handoff.attempts
-        _response(response, handoff, as_of, hours)
-        _attempts(tries, handoff, int(attempt_count or 0), as_of)
-        _decision(decision, handoff, as_of)
-    response.figures = {
+    lines = {}
+    for i, (name, (counted, met)) in enumerate(flags.items()):
+        denominator, numerator = int(totals[i] or 0), int(totals[i + len(flags)] or 0)
+        line = Line("sales", name, "ratio", numerator / denominator if denominator else None, target)
+        line.numerator, line.denominator = numerator, denominator
+        base = [Handoff.id.label("handoff_id"), Handoff.lead_id, Handoff.owner_id]
+        detail = {
+            "first_response": [
+                Handoff.sla_due_at.label("due_at"),
+                case((responded, Handoff.first_response_at)).label("first_response_at"),
+            ],
+            "attempts": [
+                attempts.label("attempts"),
+                required.label("required"),
+                Handoff.attempts_due_at.label("due_at"),
+            ],
+            "acceptance": [Handoff.accept_due_at.label("due_at"), decided.label("decided_at")],
+        }[name]
+        rows = session.execute(
+            select(*base, *detail).where(*scope, counted, ~met).order_by(Handoff.id)
+        ).mappings()
+        line.breaches = [_typed(dict(row)) for row in rows]
+        lines[name] = line
+    hours: list[float] = [
+        h
+        for h in session.scalars(
+            select(Handoff.response_business_hours).where(
+                *scope, responded, Handoff.response_business_hours.is_not(None)
+            )
+        )
+        if h is not None
+    ]
+    lines["first_response"].figures = {
         "median_business_hours": median(hours) if hours else None,
         "target_hours": policy.first_response_hours,
     }
-    tries.figures = {"attempts_required": float(policy.attempts), "within_days": policy.attempts_within_days}
-    decision.figures = {"accept_within_hours": policy.accept_within_hours}
-    for line in (response, tries, decision):
-        line.numerator, line.denominator = line.numerator or 0, line.denominator or 0
-        line.actual = line.numerator / line.denominator if line.denominator else None
-    return [response, tries, decision]
+    lines["attempts"].figures = {
+        "attempts_required": float(policy.attempts),
+        "within_days": policy.attempts_within_days,
+    }
+    lines["acceptance"].figures = {"accept_within_hours": policy.accept_within_hours}
+    return list(lines.values())
 
 
-def _count(line: Line, met: bool) -> None:
-    line.denominator = (line.denominator or 0) + 1
-    line.numerator = (line.numerator or 0) + (1 if met else 0)
-
-
-def _iso(moment: datetime | None) -> datetime | None:
-    return moment
+def _typed(row: dict[str, Any]) -> dict[str, Any]:
+    """CASE expressions lose the column type on SQLite: give their timestamps back as aware UTC."""
+    for key, value in row.items():
+        if isinstance(value, str) and key.endswith("_at"):
+            row[key] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        elif isinstance(value, datetime) and value.tzinfo is None:
+            row[key] = value.replace(tzinfo=UTC)
+    return row
 
 
 def _render(value: Any, zone: ZoneInfo | None) -> Any:
@@ -262,83 +318,6 @@ def _render(value: Any, zone: ZoneInfo | None) -> Any:
     if isinstance(value, datetime):
         return (value.astimezone(zone) if zone else value).isoformat()
     return value
-
-
-def _response(line: Line, h: Any, as_of: datetime, hours: list[float]) -> None:
-    responded = (
-        h.first_response_at if h.first_response_at is not None and h.first_response_at <= as_of else None
-    )
-    if responded is None:
-        # Nothing to answer when sales rejected the lead before the deadline without contacting it.
-        if (
-            h.sla_due_at is None
-            or h.sla_due_at > as_of
-            or (h.rejected_at is not None and h.rejected_at <= h.sla_due_at)
-        ):
-            return
-        _count(line, False)
-        line.breaches.append(
-            {
-                "handoff_id": h.id,
-                "lead_id": h.lead_id,
-                "owner_id": h.owner_id,
-                "due_at": _iso(h.sla_due_at),
-                "first_response_at": None,
-            }
-        )
-        return
-    if h.response_business_hours is not None:
-        hours.append(h.response_business_hours)
-    met = h.sla_due_at is None or responded <= h.sla_due_at
-    _count(line, met)
-    if not met:
-        line.breaches.append(
-            {
-                "handoff_id": h.id,
-                "lead_id": h.lead_id,
-                "owner_id": h.owner_id,
-                "due_at": _iso(h.sla_due_at),
-                "first_response_at": _iso(responded),
-            }
-        )
-
-
-def _attempts(line: Line, h: Any, count: int, as_of: datetime) -> None:
-    required = h.attempts_required or 0
-    if h.status == "rejected" or required == 0:
-        return
-    if count >= required:
-        _count(line, True)
-    elif h.attempts_due_at is not None and h.attempts_due_at <= as_of:
-        _count(line, False)
-        line.breaches.append(
-            {
-                "handoff_id": h.id,
-                "lead_id": h.lead_id,
-                "owner_id": h.owner_id,
-                "attempts": count,
-                "required": required,
-                "due_at": _iso(h.attempts_due_at),
-            }
-        )
-
-
-def _decision(line: Line, h: Any, as_of: datetime) -> None:
-    decided = min((t for t in (h.accepted_at, h.rejected_at) if t is not None and t <= as_of), default=None)
-    if decided is None and (h.accept_due_at is None or h.accept_due_at > as_of):
-        return
-    met = decided is not None and (h.accept_due_at is None or decided <= h.accept_due_at)
-    _count(line, met)
-    if not met:
-        line.breaches.append(
-            {
-                "handoff_id": h.id,
-                "lead_id": h.lead_id,
-                "owner_id": h.owner_id,
-                "due_at": _iso(h.accept_due_at),
-                "decided_at": _iso(decided),
-            }
-        )
 
 
 REJECTION_DIMENSIONS = ("source_type", "channel", "campaign", "utm_source", "region", "owner", "team")
