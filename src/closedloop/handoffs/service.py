@@ -71,10 +71,14 @@ def promote_to_mql(
     gate_payload, gate_version_id = payload_in_force(session, "quality_gate", now, quality.DEFAULT_GATE)
     problems = quality.check(quality.parse_gate(gate_payload), lead, quality.likely_duplicates(session, lead))
     if problems:
+        before = quality.open_hold(session, lead.id)
+        before_reasons = list(before.reasons) if before is not None else None
         entry = quality.hold(
             session, lead=lead, problems=problems, trigger=trigger, at=now, policy_version_id=gate_version_id
         )
         session.flush()
+        if before_reasons == entry.reasons:  # still waiting for the same data: nothing new to record
+            return entry
         audit_service.record(
             session,
             actor=actor,
