@@ -125,7 +125,9 @@ def test_naive_datetimes_are_refused():
 
 @settings(max_examples=150, deadline=None)
 @given(
-    start=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)),
+    start=st.datetimes(
+        min_value=datetime(2024, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)
+    ),
     minutes=st.integers(min_value=0, max_value=60 * 200),
 )
 def test_adding_then_measuring_gives_back_the_hours(start, minutes):
