@@ -124,7 +124,9 @@ def parse_submission(
         phone = normalise_phone(phone_raw, country=country)
     except IdentityError as exc:
         errors.append(FieldError(None, "phone", str(exc)))
-    for name in required:
+    # A form may ask for more (hidden field cl_required="name,company"), never for less than the server.
+    extra = [f.strip().lower() for f in fields.get("cl_required", "").split(",") if f.strip()][:20]
+    for name in dict.fromkeys([*required, *extra]):
         if not fields.get(name.lower()):
             errors.append(FieldError(None, name, "required"))
     if email_raw is None and phone_raw is None and "email" not in required:

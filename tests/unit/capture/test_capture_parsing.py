@@ -123,6 +123,9 @@ def test_form_errors_name_each_field() -> None:
     assert isinstance(errors, list)
     assert [e.field for e in errors] == ["country", "email", "phone", "last_name"]
     assert forms.parse_submission({"name": "x"}, now=NOW, required=[])[0].field == "email"
+    # A form can require more fields than the server does, never fewer.
+    stricter = forms.parse_submission({"email": "a@example.com", "cl_required": "company, email"}, now=NOW)
+    assert [(e.field, e.reason) for e in stricter] == [("company", "required")]
 
 
 def test_origins_are_normalised_and_matched_exactly() -> None:
