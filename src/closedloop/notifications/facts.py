@@ -75,8 +75,16 @@ def gather(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def audience(facts: Mapping[str, Any]) -> tuple[set[int], set[int]]:
-    """The users and teams an event is about (owner, manager, named users; its team)."""
-    ids = [facts.get(k) for k in ("owner_id", "manager_id", "user_id")] + list(facts.get("user_ids") or [])
+    """The users and teams an event is addressed to.
+
+    A producer that names its audience (`user_ids`, e.g. the managers an SLA breach escalates
+    to) is taken at its word; otherwise the event's owner, manager and user are. The team is
+    the event's `team_id`.
+    """
+    if isinstance(facts.get("user_ids"), list):
+        ids = list(facts["user_ids"])
+    else:
+        ids = [facts.get(k) for k in ("owner_id", "manager_id", "user_id")]
     users = {i for i in map(_id, ids) if i is not None}
     team = _id(facts.get("team_id"))
     return users, ({team} if team is not None else set())

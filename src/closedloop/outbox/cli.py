@@ -22,6 +22,13 @@ from closedloop.cli.common import FORMAT_OPTION, echo_json, open_store, settings
 @click.option("--backoff-seconds", type=float, default=30.0, show_default=True, help="First retry delay.")
 @click.option("--max-backoff-seconds", type=float, default=3600.0, show_default=True)
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Per-request timeout.")
+@click.option(
+    "--breaches-every", type=float, default=60.0, show_default=True, help="Seconds between SLA breach checks."
+)
+@click.option(
+    "--rescore-every", type=float, default=3600.0, show_default=True, help="Seconds between rescoring."
+)
+@click.option("--no-jobs", is_flag=True, help="Only deliver the outbox; run no scheduled job.")
 @click.option("--status", "show_status", is_flag=True, help="Show counts and dead messages, then exit.")
 @FORMAT_OPTION
 def worker(
@@ -34,10 +41,13 @@ def worker(
     backoff_seconds: float,
     max_backoff_seconds: float,
     timeout: float,
+    breaches_every: float,
+    rescore_every: float,
+    no_jobs: bool,
     show_status: bool,
     output_format: str,
 ) -> None:
-    """Deliver outbox messages to their subscribed channels, with retries."""
+    """Deliver outbox messages to their subscribed channels, with retries, and run the scheduled jobs."""
     from closedloop.i18n import translate
     from closedloop.notifications import deadletters
     from closedloop.outbox import worker as outbox_worker
@@ -71,7 +81,14 @@ def worker(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    stats = runner.run(once=once, max_seconds=max_seconds, poll_interval=poll_interval, stop=stop)
+    jobs = (
+        []
+        if no_jobs
+        else outbox_worker.default_jobs(
+            breaches_every=timedelta(seconds=breaches_every), rescore_every=timedelta(seconds=rescore_every)
+        )
+    )
+    stats = runner.run(once=once, max_seconds=max_seconds, poll_interval=poll_interval, stop=stop, jobs=jobs)
     summary = {
         "worker": runner.worker_id,
         "messages": stats.messages,

@@ -32,8 +32,10 @@ from closedloop.notifications.channels.base import Destination, Envelope
 from closedloop.notifications.crypto import SecretBox
 from closedloop.notifications.models import DeliveryAttempt, NotificationChannel, NotificationDelivery
 from closedloop.notifications.render import Notice, canonical_topic, render
+from closedloop.outbox.jobs import ScheduledJob, default_jobs
 from closedloop.outbox.models import OutboxMessage
 
+__all__ = ["RetryPolicy", "RunStats", "ScheduledJob", "Worker", "WorkerSettings", "default_jobs"]
 log = logging.getLogger(__name__)
 MAX_ERROR_CHARS = 500
 
@@ -345,6 +347,20 @@ class Worker:
                 execution_options={"synchronize_session": False},
             )
 
+    def run_jobs(self, jobs: list[ScheduledJob]) -> None:
+        """Run each scheduled job that is due; a failing job is logged and tried at its next turn."""
+        for job in jobs:
+            now = time.monotonic()
+            if job.last_run is not None and now - job.last_run < job.every.total_seconds():
+                continue
+            job.last_run = now
+            try:
+                with unit_of_work(self.session_factory) as session:
+                    result = job.run(session, self.clock)
+                log.info("scheduled job %s done: %s", job.name, result if isinstance(result, int) else "ok")
+            except Exception:
+                log.exception("scheduled job %s failed", job.name)
+
     def run(
         self,
         *,
@@ -352,6 +368,7 @@ class Worker:
         max_seconds: float | None = None,
         poll_interval: float = 2.0,
         stop: threading.Event | None = None,
+        jobs: list[ScheduledJob] | None = None,
     ) -> RunStats:
         """Drain, then poll until `max_seconds` pass or `stop` is set (or after one drain with `once`).
 
@@ -365,6 +382,7 @@ class Worker:
 
         total = RunStats()
         while True:
+            self.run_jobs(jobs or [])
             stats = self.drain(should_stop=should_stop)
             for name in ("messages", "sent", "failed", "dead"):
                 setattr(total, name, getattr(total, name) + getattr(stats, name))

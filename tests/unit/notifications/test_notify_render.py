@@ -104,3 +104,11 @@ def test_wecom_markdown_fits_4096_bytes_and_stays_valid_utf8(name):
     content = wecom.payload(notice)["markdown"]["content"]
     assert len(content.encode("utf-8")) <= 4096
     content.encode("utf-8").decode("utf-8")
+
+
+def test_audience_named_by_the_producer_wins():
+    from closedloop.notifications.facts import audience
+
+    assert audience({"owner_id": 3, "team_id": "7", "user_ids": [9, "10"]}) == ({9, 10}, {7})
+    assert audience({"owner_id": 3, "manager_id": 4, "team_id": None}) == ({3, 4}, set())
+    assert audience({"report_kind": "weekly"}) == (set(), set())

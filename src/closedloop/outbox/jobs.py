@@ -1,0 +1,41 @@
+"""The worker's scheduled jobs: SLA breach detection and score decay, run between deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from closedloop.clock import Clock
+
+
+@dataclass
+class ScheduledJob:
+    """A periodic job the worker runs between deliveries, each run in its own transaction."""
+
+    name: str
+    every: timedelta
+    run: Callable[[Session, Clock], object]
+    last_run: float | None = None  # time.monotonic() of the last run
+
+
+def _detect_breaches(session: Session, clock: Clock) -> object:
+    from closedloop.handoffs import service as handoff_service
+
+    return handoff_service.detect_breaches(session, clock)
+
+
+def _rescore(session: Session, clock: Clock) -> object:
+    from closedloop.scoring import service as scoring_service
+
+    return scoring_service.rescore(session=session, clock=clock)
+
+
+def default_jobs(*, breaches_every: timedelta, rescore_every: timedelta) -> list[ScheduledJob]:
+    """SLA breach detection (its escalations go out through this outbox) and score decay."""
+    return [
+        ScheduledJob("sla_breaches", breaches_every, _detect_breaches),
+        ScheduledJob("rescore", rescore_every, _rescore),
+    ]
