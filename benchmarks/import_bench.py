@@ -26,13 +26,12 @@ from pathlib import Path
 CHILD = r"""
 import resource, sys, time, json
 from closedloop.store import session_factory_for
-from closedloop.db import unit_of_work
-from closedloop.imports.service import run_import
+from closedloop.imports.service import import_file
 from closedloop.users.actor import system_actor
 url, path = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
-with unit_of_work(session_factory_for(url)) as session:
-    report = run_import(session=session, kind="touchpoints", path=path, actor=system_actor("import"))
+report = import_file(session_factory=session_factory_for(url), kind="touchpoints", path=path,
+                     actor=system_actor("import"))
 elapsed = time.perf_counter() - start
 rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": elapsed, "rss_mb": rss_kb / 1024, "inserted": report.inserted,

@@ -53,11 +53,10 @@ def import_(
 ) -> None:
     """Import a CSV or XLSX file of KIND (SPEC section 7)."""
     from closedloop.cli.common import echo_json, open_store
-    from closedloop.db import unit_of_work
     from closedloop.errors import ValidationFailed
     from closedloop.i18n import translate
     from closedloop.imports.report import RowError, render_table
-    from closedloop.imports.service import run_import
+    from closedloop.imports.service import import_file
     from closedloop.users.actor import Actor
 
     handle: IO[str] | None = None
@@ -76,21 +75,20 @@ def import_(
     factory = open_store()
     actor = Actor(user_id=None, role="admin", via="import")
     try:
-        with unit_of_work(factory) as session:
-            report = run_import(
-                session=session,
-                kind=kind,
-                path=file,
-                actor=actor,
-                preset=preset,
-                dry_run=dry_run,
-                skip_invalid=skip_invalid,
-                period_start=period_start.date() if period_start else None,
-                period_end=period_end.date() if period_end else None,
-                force=force,
-                progress=True,
-                on_error=on_error,
-            )
+        report = import_file(
+            session_factory=factory,
+            kind=kind,
+            path=file,
+            actor=actor,
+            preset=preset,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            period_start=period_start.date() if period_start else None,
+            period_end=period_end.date() if period_end else None,
+            force=force,
+            progress=True,
+            on_error=on_error,
+        )
     finally:
         if handle is not None:
             handle.close()

@@ -11,6 +11,9 @@ from closedloop.audit.models import AuditLog
 from closedloop.leads.models import Lead, LifecycleEvent
 from closedloop.marketing.models import Campaign, Touchpoint
 from closedloop.quarantine.models import ImportJob, QuarantinedRecord
+from closedloop.users.actor import Actor
+
+IMPORTER = Actor(user_id=None, role="admin", via="import")
 
 HEADER = ["external_id", "email", "phone", "first_name", "company", "company_tax_id", "created_at", "mql_at",
           "sql_at", "utm_source", "utm_medium", "utm_campaign", "tags", "company_size", "owner_email", "colour"]  # fmt: skip
@@ -188,3 +191,24 @@ def test_big5_and_xlsx_files(store, run_file, csv_file, tmp_path) -> None:
             "250",
             datetime(2025, 3, 6, 1, 0, tzinfo=UTC),
         )
+
+
+def test_import_file_owns_its_transaction(store, csv_file) -> None:
+    from closedloop.clock import fixed_clock
+    from closedloop.imports.service import import_file
+
+    options = {"kind": "leads", "actor": IMPORTER, "clock": fixed_clock(datetime(2026, 4, 1, tzinfo=UTC))}
+    failed = import_file(session_factory=store.session_factory, path=csv_file("bad.csv", [HEADER, *GOOD, BAD]),
+                         **options)  # fmt: skip
+    dry = import_file(session_factory=store.session_factory, path=csv_file("ok.csv", [HEADER, *GOOD]), dry_run=True,
+                      **options)  # fmt: skip
+    assert (failed.status, dry.status, dry.inserted) == ("failed", "dry_run", 2)
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Lead)) == 0
+        assert session.scalars(select(ImportJob.status)).all() == ["failed"]
+    done = import_file(
+        session_factory=store.session_factory, path=csv_file("ok.csv", [HEADER, *GOOD]), **options
+    )
+    assert (done.status, done.inserted) == ("done", 2)
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Lead)) == 2
