@@ -5,10 +5,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from closedloop import __version__
 from closedloop.config import Settings, get_settings
@@ -47,6 +51,11 @@ def _module_exists(name: str) -> bool:
         return False
 
 
+def _is_api(request: Request) -> bool:
+    """JSON callers (the API and the capture endpoints) get problem+json; pages keep HTML errors."""
+    return request.url.path.startswith(("/api/", "/t/"))
+
+
 def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
     """An RFC 9457 problem+json response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
@@ -74,6 +83,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return problem(
             exc.http_status, exc.title, exc.message, **({"errors": exc.detail} if exc.detail else {})
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if not _is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        errors = [
+            {"field": ".".join(str(part) for part in e.get("loc", ())), "reason": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "", "reason": "invalid"}
+        return problem(422, "Validation failed", f"{first['field']}: {first['reason']}", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if not _is_api(request):
+            return await http_exception_handler(request, exc)
+        response = problem(exc.status_code, HTTPStatus(exc.status_code).phrase, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
