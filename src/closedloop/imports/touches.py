@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from closedloop.audit.models import AuditLog
+from closedloop.imports import columns as columns_ops
 from closedloop.imports import parsing
 from closedloop.imports.context import ImportContext
 from closedloop.imports.readers import ROW_COLUMN, Table
@@ -36,31 +37,6 @@ ID_FIELDS = frozenset({"lead_id", "visitor_id", "campaign_id"})
 LOOKUP_BATCH = 5_000
 CHANNEL_NAMES = {c.casefold(): c for c in channel_rules.CHANNELS}
 _SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
-
-
-def parse_timestamps(series: pd.Series, tz: Any) -> pd.Series:
-    """Cells to UTC timestamps, vectorised for ISO forms; others (ROC, 上午/下午) one by one. NaT if bad."""
-    text = series.astype(str).str.strip()
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
-    filled = text != ""
-    aware = filled & text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True)
-    naive = filled & ~aware
-    if aware.any():
-        out[aware] = pd.to_datetime(text[aware], format="ISO8601", errors="coerce", utc=True)
-    if naive.any():
-        local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
-        local = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
-        out[naive] = local.dt.tz_convert("UTC")
-    rest = filled & out.isna()
-    if rest.any():
-        parsed = {}
-        for value in text[rest].unique():
-            try:
-                parsed[value] = parsing.parse_datetime(value, tz)
-            except (parsing.ParseError, ValueError):
-                parsed[value] = None
-        out[rest] = pd.to_datetime(text[rest].map(parsed), utc=True)
-    return out
 
 
 class TouchpointsProcessor:
@@ -116,7 +92,7 @@ class TouchpointsProcessor:
         if extras:
             overflow = (frame[extras].astype(str).apply(lambda c: c.str.strip() != "")).any(axis=1).to_numpy()
             fail(overflow, None, "row has more fields than the header")
-        occurred = parse_timestamps(df["occurred_at"], ctx.tz)
+        occurred = columns_ops.parse_timestamps(df["occurred_at"], ctx.tz)
         fail((df["occurred_at"] == "").to_numpy(), "occurred_at", "required")
         fail((occurred.isna() & (df["occurred_at"] != "")).to_numpy(), "occurred_at", "not a date/time")
         df["type"] = df["type"].str.lower().replace("", "other")
@@ -235,9 +211,9 @@ class TouchpointsProcessor:
 
     def _write(self, ctx: ImportContext, good: pd.DataFrame) -> None:
         session = ctx.session
-        good["stamp"] = _sqlite_stamps(good["occurred_at"])
+        good["stamp"] = columns_ops.sqlite_stamps(good["occurred_at"])
         natural = (
-            _id_text(good["lead_id"]) + "|" + _id_text(good["visitor_id"]) + "|"
+            columns_ops.id_text(good["lead_id"]) + "|" + columns_ops.id_text(good["visitor_id"]) + "|"
             + good["stamp"] + "|" + good["type"] + "|" + good["utm_source"] + "|"
             + good["utm_medium"] + "|" + good["utm_campaign"] + "|" + good["landing_page"]
         )  # fmt: skip
@@ -373,8 +349,8 @@ class TouchpointsProcessor:
                     "action": "touchpoint.updated",
                     "entity_type": "touchpoint",
                     "entity_id": str(int(current["id"])),
-                    "before": {k: _json(v[0]) for k, v in diff.items()},
-                    "after": {k: _json(v[1]) for k, v in diff.items()},
+                    "before": {k: columns_ops.json_value(v[0]) for k, v in diff.items()},
+                    "after": {k: columns_ops.json_value(v[1]) for k, v in diff.items()},
                 }
             )
         from sqlalchemy import bindparam
@@ -449,21 +425,3 @@ class TouchpointsProcessor:
             params = [{("b_id" if k == "b_id" else f"v_{k}"): v for k, v in u.items()} for u in updates]
             session.execute(update(t).where(t.c.id == bindparam("b_id")).values(**values), params)
             ctx.report.count_change("leads", len(updates))
-
-
-def _sqlite_stamps(stamps: pd.Series) -> pd.Series:
-    """UTC timestamps as SQLite stores UTCDateTime ('YYYY-MM-DD HH:MM:SS.ffffff'), vectorised."""
-    values = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-    text = np.char.replace(np.datetime_as_string(values, unit="us"), "T", " ")
-    return pd.Series(text.astype(object), index=stamps.index)
-
-
-def _id_text(ids: pd.Series) -> pd.Series:
-    """Ids as text for hashing ("-" for none): pandas 3 keeps NaN as NaN through astype(str)."""
-    return ids.fillna(-1).astype("int64").astype(str)
-
-
-def _json(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
