@@ -160,6 +160,89 @@ GROUP BY channel ORDER BY 2 DESC"""
         con.close()
 
 
+def load_postgres(sqlite_path: Path, admin_url: str) -> str:
+    """A fresh PostgreSQL database holding the generated leads and events (copied through DuckDB)."""
+    import duckdb
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from closedloop.analytics.engine import _load_extension
+    from closedloop.store import engine_for, upgrade
+
+    name = "closedloop_analytics_bench"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(engine_for(url))
+    parsed = make_url(url)
+    con = duckdb.connect(config={"extension_directory": str(engine.extension_directory())})
+    for extension in ("sqlite_scanner", "postgres_scanner"):
+        _load_extension(con, extension)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"ATTACH '{sqlite_path}' AS src (TYPE sqlite, READ_ONLY)")
+    con.execute(
+        f"ATTACH 'host={parsed.host} port={parsed.port or 5432} dbname={name} user={parsed.username}' AS dst (TYPE postgres)"
+    )
+    lead_cols = ("id, email, lead_type, source_type, stage, is_spam, tags, custom, region, first_channel, first_touch_at,"
+                 " created_at, recorded_at, updated_at")  # fmt: skip
+    con.execute(f"INSERT INTO dst.leads ({lead_cols}) SELECT {lead_cols} FROM src.leads")
+    event_cols = "id, lead_id, to_stage, occurred_at, recorded_at, source, implied"
+    con.execute(
+        f"INSERT INTO dst.lifecycle_events ({event_cols}) SELECT {event_cols} FROM src.lifecycle_events"
+    )
+    con.close()
+    with engine_for(url).begin() as conn:
+        conn.execute(text("ANALYZE"))
+    return url
+
+
+def drop_postgres(admin_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "closedloop_analytics_bench" WITH (FORCE)'))
+    admin.dispose()
+
+
+def plain_postgres(url: str, sl: Any) -> list[tuple[Any, ...]]:
+    """The same funnel as a simple implementation would write it in PostgreSQL SQL."""
+    from datetime import UTC, timedelta
+
+    from closedloop.store import engine_for
+
+    within = "".join(
+        f", count(*) FILTER (WHERE a0 <= %(cutoff)s AND a{k} <= a0 + interval '90 days')" for k in range(1, 6)
+    )
+    mins = "".join(f", MIN(ts) FILTER (WHERE i >= {k}) AS a{k}" for k in range(1, 6))
+    sql = f"""
+WITH v AS (SELECT e.lead_id, e.occurred_at AS ts, CASE e.to_stage WHEN 'lead' THEN 0 WHEN 'mql' THEN 1
+        WHEN 'sal' THEN 2 WHEN 'sql' THEN 3 WHEN 'opportunity' THEN 4 WHEN 'customer' THEN 5 END AS i
+      FROM lifecycle_events e WHERE e.occurred_at <= %(asof)s
+        AND e.id NOT IN (SELECT voids_id FROM lifecycle_events WHERE voids_id IS NOT NULL AND occurred_at <= %(asof)s)),
+r AS (SELECT lead_id, MIN(ts) AS a0{mins} FROM v WHERE i IS NOT NULL GROUP BY lead_id)
+SELECT COALESCE(l.first_channel, '(none)') AS channel, count(*) FILTER (WHERE a0 <= %(cutoff)s){within},
+  count(*) FILTER (WHERE a0 > %(cutoff)s)
+FROM r JOIN leads l ON l.id = r.lead_id
+WHERE r.a0 >= %(start)s AND r.a0 < %(end)s AND l.merged_into_id IS NULL
+GROUP BY 1 ORDER BY 2 DESC"""
+    aware = {
+        k: v.replace(tzinfo=UTC)
+        for k, v in {"asof": sl.as_of_naive, "start": sl.start, "end": sl.end}.items()
+    }
+    aware["cutoff"] = aware["asof"] - timedelta(days=90)
+    raw = engine_for(url).raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(sql, aware)
+        return _with_rates(cursor.fetchall())
+    finally:
+        raw.close()
+
+
 def _with_rates(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Add the Wilson intervals the funnel carries (per group: cheap), so the work compared is the same."""
     out = []
@@ -198,6 +281,9 @@ def main(argv: list[str]) -> int:
         "--store", help="an existing SQLite store URL (e.g. a demo store) instead of generated data"
     )
     parser.add_argument("--keep", help="generate into this file and keep it")
+    parser.add_argument(
+        "--postgres", help="also copy the data into a fresh database on this PostgreSQL server (admin URL)"
+    )
     args = parser.parse_args(argv)
 
     if args.store:
@@ -223,7 +309,7 @@ def main(argv: list[str]) -> int:
     ours, result = timed(lambda: api.funnel(url, by=["channel"], **window), args.runs)
     floor, hand = timed(lambda: floor_duckdb(url, sl, snapshot.schema(url)), args.runs)
     scan, _ = timed(lambda: floor_duckdb(url, sl), args.runs)
-    refresh, _ = timed(lambda: (snapshot.forget(url), snapshot.schema(url)), max(1, min(args.runs, 3)))
+    refresh, _ = timed(lambda: snapshot.rebuild(url), max(1, min(args.runs, 3)))
     plain, simple = timed(lambda: plain_sqlite(sqlite_path, sl), max(1, min(args.runs, 3)))
     by_two, _ = timed(
         lambda: api.metrics(
@@ -236,6 +322,17 @@ def main(argv: list[str]) -> int:
     assert ours_counts == {r[0]: r[1] for r in hand}, "hand-written DuckDB funnel disagrees"
     assert ours_counts == {r[0]: r[1] for r in simple}, "plain SQLite funnel disagrees"
     w = lambda pair: pair[0]  # noqa: E731
+    if args.postgres:
+        pg = load_postgres(sqlite_path, args.postgres)
+        pg_sl = api.slice_for(pg, **window)
+        pg_ours, pg_result = timed(lambda: api.funnel(pg, by=["channel"], **window), args.runs)
+        pg_scan, _ = timed(lambda: floor_duckdb(pg, pg_sl), args.runs)
+        pg_plain, pg_simple = timed(lambda: plain_postgres(pg, pg_sl), max(1, min(args.runs, 3)))
+        pg_refresh, _ = timed(lambda: snapshot.rebuild(pg), max(1, min(args.runs, 3)))
+        assert {r["group"]["channel"]: list(r["counts"].values()) for r in pg_result["rows"]} == ours_counts
+        assert {r[0]: r[1] for r in pg_simple} == ours_counts, "plain PostgreSQL funnel disagrees"
+        engine.close(pg)
+        drop_postgres(args.postgres)
     rows.append(("funnel by channel, 6 stages, cohort, intervals (closedloop)", ours, "1.00x"))
     rows.append(
         (
@@ -254,6 +351,18 @@ def main(argv: list[str]) -> int:
     rows.append(("same funnel, plain SQLite SQL", plain, f"plain/closedloop {w(plain) / w(ours):.1f}x"))
     rows.append(("conversion mql->sql by channel x region (closedloop)", by_two, ""))
     rows.append(("snapshot refresh after a write (full copy of the read columns)", refresh, ""))
+    if args.postgres:
+        rows.append(("PostgreSQL: funnel by channel (closedloop)", pg_ours, ""))
+        rows.append(("PostgreSQL: hand-written DuckDB SQL scanning the store", pg_scan,
+                     f"scan/closedloop {w(pg_scan) / w(pg_ours):.1f}x"))  # fmt: skip
+        rows.append(
+            (
+                "PostgreSQL: plain PostgreSQL SQL",
+                pg_plain,
+                f"plain/closedloop {w(pg_plain) / w(pg_ours):.1f}x",
+            )
+        )
+        rows.append(("PostgreSQL: snapshot refresh after a write", pg_refresh, ""))
     load = os.getloadavg()[0]
     print(f"# analytics benchmark\nmachine: {machine()}, load average {load:.1f} at the end")
     print(f"scale: {scale}; warm process, median of {args.runs} runs (CPU: this process's CPU seconds)")

@@ -66,11 +66,13 @@ DOUBLES = {
 @dataclass
 class _State:
     connection: Any
-    token: str
+    token: str  # the store's token when `schema` was built
     schema: str
     generation: int
+    last_seen: str = ""  # the token seen by the previous query
 
 
+LIVE = "live"
 _lock = threading.Lock()
 _states: dict[str, _State] = {}
 _sqlite_watchers: dict[str, sqlite3.Connection] = {}
@@ -125,30 +127,71 @@ def _token(url: str) -> str:
         cursor.close()
 
 
+def _select(table: str) -> str:
+    columns = ", ".join(_column(c.strip()) for c in _split(TABLES[table]))
+    return f"SELECT {columns} FROM {engine.STORE}.{table}"
+
+
 def schema(url: str) -> str:
-    """The name of a DuckDB schema holding a fresh snapshot of the store at `url`."""
+    """The DuckDB schema to read the store at `url` from: a fresh snapshot, or `live` views.
+
+    A snapshot is used only while the store's token equals the one read before it was built.
+    When the token has changed, the query reads the store live (same columns, through views),
+    and the snapshot is rebuilt only once the store has been quiet between two queries, so a
+    store written to all the time is scanned rather than copied again and again.
+    """
     connection = engine.connect(url)
     with _lock:
         token = _token(url)
         state = _states.get(url)
-        if state is not None and state.connection is connection and state.token == token:
+        if state is None or state.connection is not connection:
+            state = _State(connection, "", LIVE, 0)
+            _states[url] = state
+            _create_live(connection)
+        if state.schema != LIVE and state.token == token:
             return state.schema
-        generation = state.generation + 1 if state is not None and state.connection is connection else 1
-        name = f"snapshot_{generation}"
-        cursor = connection.cursor()
-        try:
-            cursor.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
-            cursor.execute(f"CREATE SCHEMA {name}")
-            for table, columns in TABLES.items():
-                select = ", ".join(_column(c.strip()) for c in _split(columns))
-                cursor.execute(f"CREATE TABLE {name}.{table} AS SELECT {select} FROM {engine.STORE}.{table}")
-            # Keep the previous generation for readers still using it; drop the one before.
-            if generation > 2:
-                cursor.execute(f"DROP SCHEMA IF EXISTS snapshot_{generation - 2} CASCADE")
-        finally:
-            cursor.close()
-        _states[url] = _State(connection, token, name, generation)
-        return name
+        if state.last_seen != token:
+            state.last_seen = token
+            return LIVE
+        return _build(state, token)
+
+
+def rebuild(url: str) -> str:
+    """Copy the store into a new snapshot now (benchmarks, and after a bulk load)."""
+    schema(url)
+    with _lock:
+        state = _states[url]
+        return _build(state, _token(url))
+
+
+def _build(state: _State, token: str) -> str:
+    """Copy the read columns into `snapshot_<n>`; the caller holds the lock and read `token` first."""
+    connection = state.connection
+    generation = state.generation + 1
+    name = f"snapshot_{generation}"
+    cursor = connection.cursor()
+    try:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        cursor.execute(f"CREATE SCHEMA {name}")
+        for table in TABLES:
+            cursor.execute(f"CREATE TABLE {name}.{table} AS {_select(table)}")
+        # Keep the previous generation for readers still using it; drop the one before.
+        if generation > 2:
+            cursor.execute(f"DROP SCHEMA IF EXISTS snapshot_{generation - 2} CASCADE")
+    finally:
+        cursor.close()
+    state.token, state.schema, state.generation = token, name, generation
+    return name
+
+
+def _create_live(connection: Any) -> None:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {LIVE}")
+        for table in TABLES:
+            cursor.execute(f"CREATE OR REPLACE VIEW {LIVE}.{table} AS {_select(table)}")
+    finally:
+        cursor.close()
 
 
 def rows(url: str, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
