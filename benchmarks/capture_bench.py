@@ -71,7 +71,7 @@ def start_server(env: dict[str, str], port: int, log: Path, *, access_log: bool)
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit(f"server did not start; see {log}")
+    raise SystemExit(f"server did not start within 60 s:\n{log.read_text(errors='replace')[-2000:]}")
 
 
 def cpu_seconds(pid: int) -> float:
