@@ -59,12 +59,13 @@ def _escalate(session: Session, handoffs: Sequence[Handoff], kind: str, clock: C
     if not handoffs:
         return []
     owner_ids = {h.owner_id for h in handoffs if h.team_id is None and h.owner_id is not None}
-    owner_teams = (
-        dict(session.execute(select(User.id, User.team_id).where(User.id.in_(owner_ids))).tuples().all())
-        if owner_ids
-        else {}
-    )
-    team_of = {h.id: h.team_id if h.team_id is not None else owner_teams.get(h.owner_id) for h in handoffs}
+    owner_teams: dict[int, int | None] = {}
+    if owner_ids:
+        rows = session.execute(select(User.id, User.team_id).where(User.id.in_(owner_ids))).all()
+        owner_teams = {user_id: team_id for user_id, team_id in rows}
+    team_of = {
+        h.id: h.team_id if h.team_id is not None else owner_teams.get(h.owner_id or 0) for h in handoffs
+    }
     managers: dict[int, list[int]] = {}
     team_ids = {t for t in team_of.values() if t is not None}
     if team_ids:
@@ -74,7 +75,8 @@ def _escalate(session: Session, handoffs: Sequence[Handoff], kind: str, clock: C
             .where(User.team_id.in_(team_ids), User.role == "manager", User.is_active.is_(True))
             .order_by(User.id)
         ):
-            managers.setdefault(team_id, []).append(user_id)
+            if team_id is not None:
+                managers.setdefault(team_id, []).append(user_id)
     items = []
     for h in handoffs:
         team_id = team_of[h.id]
