@@ -110,7 +110,6 @@ def peer(kind: str) -> tuple[float, float, int]:
     """Touchpoints of scale s: the loader's bulk path against SQLAlchemy Core executemany of dicts."""
     import closedloop.models  # noqa: F401
     from closedloop.db import Base
-    from closedloop.demo.frame import to_db
     from closedloop.demo.generator import generate
     from closedloop.demo.loader import _completed, insert_tables
     from closedloop.store import upgrade
@@ -146,7 +145,7 @@ def peer(kind: str) -> tuple[float, float, int]:
                     insert_tables(conn, [touches], end_ts=0)
                 else:
                     columns = _completed(touches, end_ts=0)
-                    lists = {name: to_db(k, v, postgres=kind == "postgres") for name, k, v in columns}
+                    lists = {name: python_values(k, v, kind) for name, k, v in columns}
                     rows = [
                         dict(zip(lists, values, strict=True)) for values in zip(*lists.values(), strict=True)
                     ]
@@ -158,14 +157,28 @@ def peer(kind: str) -> tuple[float, float, int]:
     return times[0], times[1], len(touches)
 
 
+def python_values(kind: str, values, store_kind: str) -> list:
+    """What an ORM or Core caller would pass: aware datetimes for timestamps."""
+    from datetime import UTC, datetime
+
+    from closedloop.demo.frame import NULL, to_db
+
+    if kind == "ts":
+        return [None if v == NULL else datetime.fromtimestamp(v, UTC) for v in values.tolist()]
+    return to_db(kind, values, postgres=store_kind == "postgres")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("scales", nargs="*", default=["s"], choices=sorted(SCALES))
+    parser.add_argument("scales", nargs="*", help="s, m or l (default s)")
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--peer-only", action="store_true")
     args = parser.parse_args()
+    if any(scale not in SCALES for scale in args.scales):
+        parser.error(f"scales are {', '.join(SCALES)}")
     engines = args.engines.split(",")
     print(f"machine: {machine()}")
     print(f"commit: {commit()}   anchor: {ANCHOR}   seed: 1")
@@ -175,7 +188,7 @@ def main() -> None:
         flush=True,
     )
     results = []
-    for scale in args.scales:
+    for scale in [] if args.peer_only else (args.scales or ["s"]):
         for kind in engines:
             r = run(kind, scale)
             results.append(r)

@@ -71,7 +71,12 @@ def journeys(rng: np.random.Generator, leads: Leads, *, start: int, end: int, vi
     cum = np.cumsum(gaps)
     group_start = np.repeat(np.cumsum(k_pre) - k_pre, k_pre)
     before = cum - np.concatenate(([0], cum))[group_start]
-    at = np.maximum(leads.created[owner] - before, start)
+    at = leads.created[owner] - before
+    # Journeys of the first leads would start before the period: squeeze them into it instead.
+    early = at < start
+    at[early] = start + ((leads.created[owner][early] - start) * rng.random(int(early.sum()))).astype(
+        np.int64
+    )
     earliest = position == k_pre[owner] - 1
     other_channel = pick(rng, len(owner), [c[1] for c in ref.CHANNELS])
     same = earliest | (rng.random(len(owner)) < 0.35)
