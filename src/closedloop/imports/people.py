@@ -254,6 +254,13 @@ class LeadsProcessor(RowProcessor):
         else:
             if values["custom"]:
                 values["custom"] = {**(lead.custom or {}), **values["custom"]}
+            for field in ("external_id", "email", "line_user_id", "wechat_unionid"):
+                # A known identity is never replaced by an import; a different one is reported.
+                if getattr(lead, field) and values[field] and values[field] != getattr(lead, field):
+                    ctx.report.warnings.append(
+                        f"row {row.number}: lead {lead.id} keeps its {field}; the file's value was not applied"
+                    )
+                    values[field] = None
             changed = apply_changes(ctx, lead, values, "lead")
             outcome = "updated" if changed else "unchanged"
             if changed:

@@ -212,3 +212,13 @@ def test_import_file_owns_its_transaction(store, csv_file) -> None:
     assert (done.status, done.inserted) == ("done", 2)
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Lead)) == 2
+
+
+def test_a_known_identity_is_not_replaced(store, run_file, csv_file) -> None:
+    run_file("leads", csv_file("a.csv", [["external_id", "email"], ["CRM-1", "keep@example.com"]]))
+    report = run_file("leads", csv_file("b.csv", [["external_id", "email", "title"],
+                                                  ["CRM-9", "keep@example.com", "CTO"]]))  # fmt: skip
+    assert report.updated == 1 and "keeps its external_id" in report.warnings[0]
+    with store.session() as session:
+        lead = session.scalars(select(Lead)).one()
+        assert (lead.external_id, lead.title) == ("CRM-1", "CTO")
