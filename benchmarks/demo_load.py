@@ -6,6 +6,17 @@
 
 Peer run in the same process: the touchpoints of scale s inserted through SQLAlchemy Core
 (`conn.execute(insert(table), rows)`), the simple way, against the loader's bulk path.
+
+Measured 2026-11-23 at commit 4fd314c (peer at d7f3a91), AMD EPYC, 2 cores shared with the
+other engineers' test and benchmark runs (load average 12-16 during the run, so an idle machine
+is several times faster):
+
+    store    scale    leads       rows  generate s  total s  rows/s
+    sqlite   s       10,000    189,325         2.5     17.8  10,647
+    postgres s       10,000    189,325         1.9     34.1   5,556
+    sqlite   m      100,000  1,699,783        23.4    179.9   9,446   (985,842 touchpoints: 95 s)
+    postgres m      100,000  1,699,783        15.0    257.9   6,591   (touchpoints: 162 s)
+    peer (touchpoints, s): SQLAlchemy Core insert 2.2x slower than the loader on SQLite, 2.8x on PostgreSQL
 """
 
 from __future__ import annotations
