@@ -79,8 +79,9 @@ def worker(
         ),
     )
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    previous = {
+        signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGTERM, signal.SIGINT)
+    }
     jobs = (
         []
         if no_jobs
@@ -88,7 +89,13 @@ def worker(
             breaches_every=timedelta(seconds=breaches_every), rescore_every=timedelta(seconds=rescore_every)
         )
     )
-    stats = runner.run(once=once, max_seconds=max_seconds, poll_interval=poll_interval, stop=stop, jobs=jobs)
+    try:
+        stats = runner.run(
+            once=once, max_seconds=max_seconds, poll_interval=poll_interval, stop=stop, jobs=jobs
+        )
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     summary = {
         "worker": runner.worker_id,
         "messages": stats.messages,

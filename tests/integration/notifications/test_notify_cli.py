@@ -26,7 +26,7 @@ def run(sqlite_store, monkeypatch):
     def invoke(*args: str, stdin: str | None = None) -> str:
         result = runner.invoke(cli, list(args), input=stdin, catch_exceptions=False)
         assert result.exit_code == 0, result.output
-        return result.output
+        return result.stdout
 
     yield invoke
     get_settings.cache_clear()
