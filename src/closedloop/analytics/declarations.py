@@ -9,6 +9,7 @@ the API, pages and reports never recompute a number their own way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 LEAD_DIMENSIONS: tuple[str, ...] = (
     "channel",
@@ -72,7 +73,7 @@ def _m(
     tw: str,
     cn: str,
     dims: tuple[str, ...],
-    **extra: object,
+    **extra: Any,
 ) -> Metric:
     return Metric(
         name,
@@ -85,7 +86,7 @@ def _m(
         {"en": en, "zh-TW": tw, "zh-CN": cn},
         dims,
         **extra,
-    )  # type: ignore[arg-type]
+    )
 
 
 # One metric per entry: name, kind, unit, subject, time field, numerator, denominator, en, zh-TW, zh-CN,

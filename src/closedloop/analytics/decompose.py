@@ -96,7 +96,7 @@ def shift_share(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, 
     """
     n0 = sum(n for n, _ in before.values())
     n1 = sum(n for n, _ in after.values())
-    rows = []
+    rows: list[dict[str, Any]] = []
     total_mix = total_rate = 0.0
     for key in sorted(set(before) | set(after)):
         b_n, b_x = before.get(key, (0, 0))

@@ -80,7 +80,7 @@ def funnel(
     for dim in (*sl.by, *sl.where):
         check_dimension(dim, LEAD_DIMENSIONS)
     sql, params = funnel_sql(sl, stages, mode)
-    result_rows = []
+    result_rows: list[dict[str, Any]] = []
     pairs = list(pairwise(stages))
     if len(stages) > 2:
         pairs.append((stages[0], stages[-1]))

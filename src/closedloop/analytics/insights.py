@@ -21,7 +21,7 @@ ROOT_CAUSE_DIMENSIONS = ("channel", "campaign", "region", "country", "industry",
 
 def cohorts(
     url: str, *, grain: str = "month", stage: str = "customer", months: int = 12, **slicing: Any
-) -> dict:
+) -> dict[str, Any]:
     """Leads per creation week or month, where they are now, and cumulative conversion to `stage`
     by months since creation (a heat-map-ready table; cells not yet reached by as-of are null)."""
     if grain not in ("week", "month"):
@@ -69,7 +69,7 @@ def cohorts(
 
 def _segment_counts(
     url: str, sl: Any, from_stage: str, to_stage: str, sets: list[tuple[str, ...]]
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Mature-cohort (n, x) of conversion from_stage->to_stage per grouping set of dimensions."""
     dims = tuple(dict.fromkeys(d for s in sets for d in s))
     sliced = replace(sl, by=dims)
@@ -92,7 +92,9 @@ def root_cause(
 ) -> dict[str, Any]:  # fmt: skip
     """Segments (each dimension's values, and pairs) converting significantly differently from the rest."""
     sl = slice_for(url, **slicing)
-    sets = [(d,) for d in dimensions] + (list(combinations(dimensions, 2)) if pairs else [])
+    sets: list[tuple[str, ...]] = [(d,) for d in dimensions] + (
+        list(combinations(dimensions, 2)) if pairs else []
+    )
     counts = _segment_counts(url, sl, from_stage, to_stage, sets)
     total = next(c for c in counts if not c["group"])
     segments = [Segment(c["group"], c["n"], c["x"]) for c in counts if c["group"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from closedloop.analytics.declarations import ALL_DIMENSIONS
@@ -108,9 +109,9 @@ def parse_where(items: tuple[str, ...] | list[str] | dict[str, object] | None) -
                 )
             key, value = item.split("=", 1)
             pairs.append((key.strip(), value))
-    for key, value in pairs:
-        check_dimension(key)
-        result.setdefault(key, []).append(str(value))
+    for name, raw in pairs:
+        check_dimension(name)
+        result.setdefault(name, []).append(str(raw))
     return {k: tuple(v) for k, v in result.items()}
 
 
@@ -130,7 +131,7 @@ def make_slice(
     date_to: str | date | None = None,
     as_of: str | datetime | None = None,
     by: tuple[str, ...] | list[str] = (),
-    where: tuple[str, ...] | list[str] | dict[str, object] | None = None,
+    where: Any = None,
     window: int | None = None,
     scope: Scope | None = None,
     clock: Clock = system_clock,

@@ -122,7 +122,8 @@ def _token(url: str) -> str:
     cursor = engine.connect(url).cursor()
     try:
         sql = "SELECT * FROM postgres_query('store', 'SELECT pg_current_wal_lsn()::text')"
-        return str(cursor.execute(sql).fetchone()[0])
+        found = cursor.execute(sql).fetchone()
+        return str(found[0] if found else "")
     finally:
         cursor.close()
 
