@@ -34,7 +34,18 @@ def _worker(url: str, *args: str) -> subprocess.Popen[bytes]:
         "CLOSEDLOOP_LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
-        [CLOSEDLOOP, "worker", "--lease-seconds", "2", "--poll-interval", "0.1", "--batch-size", "3", *args],
+        [
+            CLOSEDLOOP,
+            "worker",
+            "--no-jobs",
+            "--lease-seconds",
+            "2",
+            "--poll-interval",
+            "0.1",
+            "--batch-size",
+            "3",
+            *args,
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
