@@ -18,6 +18,7 @@ from closedloop.notifications.models import (
 )
 from closedloop.outbox.models import OutboxMessage
 from closedloop.policies.models import PolicyApproval, PolicyVersion
+from closedloop.predictive.models import AccountChurnScore, PredictiveModel
 from closedloop.quarantine.models import ImportJob, QuarantinedRecord
 from closedloop.revenue.models import CustomerFeedback, RevenueEvent
 from closedloop.users.models import ApiKey, Team, User, UserSession
@@ -32,6 +33,7 @@ from closedloop.workspace.models import (
 
 __all__ = [
     "Account",
+    "AccountChurnScore",
     "Activity",
     "AllowedOutboundUrl",
     "ApiKey",
@@ -63,6 +65,7 @@ __all__ = [
     "PipelineStage",
     "PolicyApproval",
     "PolicyVersion",
+    "PredictiveModel",
     "Product",
     "QuarantinedRecord",
     "Quota",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 14:53:05.214694
+Create Date: 2026-11-23 15:27:08.695572
 """
 
 from collections.abc import Sequence
@@ -427,6 +427,41 @@ def upgrade() -> None:
         sa.UniqueConstraint("kind", "version", name=op.f("uq_policy_versions_kind_version")),
     )
     op.create_table(
+        "predictive_models",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("version", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("target", sa.String(length=16), nullable=False),
+        sa.Column("algorithm", sa.String(length=64), nullable=False),
+        sa.Column(
+            "metrics",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "features",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("train_from", closedloop.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("train_to", closedloop.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("as_of", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("n_train", sa.Integer(), nullable=False),
+        sa.Column("n_test", sa.Integer(), nullable=False),
+        sa.Column("trained_by_user_id", sa.Integer(), nullable=True),
+        sa.Column("trained_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("model_bytes", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["trained_by_user_id"], ["users.id"], name=op.f("fk_predictive_models_trained_by_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_predictive_models")),
+        sa.UniqueConstraint("version", name=op.f("uq_predictive_models_version")),
+    )
+    with op.batch_alter_table("predictive_models", schema=None) as batch_op:
+        batch_op.create_index("ix_predictive_models_kind_target", ["kind", "target", "active"], unique=False)
+
+    op.create_table(
         "quotas",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
@@ -456,6 +491,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_sessions_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "account_churn_scores",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("scored_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("probability", sa.Double(), nullable=False),
+        sa.Column("model_version", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_account_churn_scores_account_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_account_churn_scores")),
+    )
+    with op.batch_alter_table("account_churn_scores", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_account_churn_scores_account_scored", ["account_id", "scored_at"], unique=False
+        )
 
     op.create_table(
         "audit_log",
@@ -1197,11 +1249,19 @@ def downgrade() -> None:
         batch_op.drop_index("ix_audit_log_entity")
 
     op.drop_table("audit_log")
+    with op.batch_alter_table("account_churn_scores", schema=None) as batch_op:
+        batch_op.drop_index("ix_account_churn_scores_account_scored")
+
+    op.drop_table("account_churn_scores")
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_sessions_user_id"))
 
     op.drop_table("user_sessions")
     op.drop_table("quotas")
+    with op.batch_alter_table("predictive_models", schema=None) as batch_op:
+        batch_op.drop_index("ix_predictive_models_kind_target")
+
+    op.drop_table("predictive_models")
     op.drop_table("policy_versions")
     op.drop_table("notification_channels")
     op.drop_table("notification_allowed_urls")
