@@ -43,3 +43,37 @@ def test_demo_serves_only_on_loopback_without_a_secret_key(tmp_path: Path) -> No
 def test_scale_and_leads_are_exclusive(tmp_path: Path) -> None:
     done = run(["demo", "--scale", "s", "--leads", "500"], tmp_path / "y.db")
     assert done.returncode == 1
+
+
+def test_demo_serve_prints_the_sign_in_then_serves(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CLOSEDLOOP_")}
+    environ.update(CLOSEDLOOP_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", LANG="C.UTF-8")
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [*CLI, "demo", "--leads", "100", "--serve", "--port", str(port)], env=environ, stdout=log, stderr=log
+    )
+    try:
+        status = None
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                    status = answer.status
+                    break
+            except OSError:
+                time.sleep(1)
+        assert status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    output = (tmp_path / "serve.log").read_text()
+    assert "admin@demo.closedloop.example" in output
+    assert f"Serving the demo at http://127.0.0.1:{port}" in output
