@@ -30,6 +30,11 @@ from closedloop.outbox.models import OutboxMessage
 from closedloop.users.actor import Actor
 from closedloop.users.models import User
 
+# Settings that are credentials: given as the channel's secret (encrypted), never as plain config.
+SECRET_SETTINGS = frozenset(
+    {"password", "secret", "token", "access_token", "channel_access_token", "api_key"}
+)
+
 
 @dataclass(frozen=True)
 class Target:
@@ -59,6 +64,9 @@ def add_channel(
             translate("notifications.error.unknown_kind", kind=kind, kinds=", ".join(CHANNEL_KINDS))
         )
     config = dict(config or {})
+    leaking = sorted(k for k in config if k.lower() in SECRET_SETTINGS)
+    if leaking:
+        raise ValidationFailed(translate("notifications.error.secret_in_config", keys=", ".join(leaking)))
     given = {"url": url, "secret": secret, **config}
     for setting in REQUIRED[kind]:
         if not given.get(setting):

@@ -155,3 +155,17 @@ def test_undecryptable_channel_fails_its_delivery_not_the_worker(sqlite_store, r
     assert [r.path for r in receiver.requests] == ["/new"]
     with sqlite_store.session() as s:
         assert "cannot be decrypted" in s.query(OutboxMessage).one().last_error
+
+
+def test_credentials_refused_as_plain_settings(sqlite_store):
+    from closedloop.errors import ValidationFailed
+
+    with unit_of_work(sqlite_store.session_factory) as s, pytest.raises(ValidationFailed, match="password"):
+        service.add_channel(
+            session=s,
+            name="mail",
+            kind="email",
+            secret_key=SECRET_KEY,
+            actor=ADMIN,
+            config={"host": "smtp.example.com", "from": "a@example.com", "password": "hunter22"},
+        )

@@ -227,4 +227,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "找不到團隊 {ref}",
         "zh-CN": "找不到团队 {ref}",
     },
+    "notifications.error.secret_in_config": {
+        "en": "{keys}: give credentials with --secret (stored encrypted), not as a plain setting",
+        "zh-TW": "{keys}:憑證請用 --secret 提供(加密儲存),不要放在一般設定",
+        "zh-CN": "{keys}:凭证请用 --secret 提供(加密存储),不要放在普通设置",
+    },
 }
