@@ -1,4 +1,13 @@
-"""Generic outbound webhooks: JSON signed with HMAC-SHA256 over "timestamp.body"."""
+"""Generic outbound webhooks: JSON signed with HMAC-SHA256 over "timestamp.body".
+
+A receiver checks a delivery like this (and de-duplicates on Idempotency-Key, the same on
+every retry of one delivery):
+
+    ts = request.headers["X-Closedloop-Timestamp"]
+    expected = "v1=" + hmac.new(secret, ts.encode() + b"." + raw_body, sha256).hexdigest()
+    ok = hmac.compare_digest(expected, request.headers["X-Closedloop-Signature"])
+    fresh = abs(time.time() - int(ts)) <= 300
+"""
 
 from __future__ import annotations
 
