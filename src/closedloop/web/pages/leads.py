@@ -1,0 +1,161 @@
+"""The leads list (search, filters, sort, pages) and one lead's page with its whole timeline."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from sqlalchemy import func, or_, select
+
+from closedloop.access import policy
+from closedloop.access.scope import get_visible, scoped
+from closedloop.accounts.models import Account
+from closedloop.deals.models import Deal
+from closedloop.handoffs.models import Activity, Handoff
+from closedloop.leads.lifecycle import Stage
+from closedloop.leads.models import Lead, LeadScore, LifecycleEvent
+from closedloop.marketing.models import Touchpoint
+from closedloop.users.models import User
+from closedloop.web.pages.common import Page, PageDep, PageRoute, render
+from closedloop.web.pages.tables import Table, csv_response
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+PAGE_SIZE = 50
+SORTS = {
+    "newest": Lead.created_at.desc(),
+    "oldest": Lead.created_at.asc(),
+    "score": Lead.score.desc().nulls_last(),
+    "stage": Lead.stage.asc(),
+}
+Text = Annotated[str | None, Query(max_length=200)]
+TIMELINE_LIMIT = 300
+
+
+def owners(page: Page) -> list[tuple[int, str]]:
+    """People who can own leads, visible to the caller (managers: their team; admins: everyone)."""
+    stmt = (
+        select(User.id, User.name, User.email).where(User.role.in_(("sales", "manager"))).order_by(User.email)
+    )
+    if page.actor.role in ("sales", "manager") and page.actor.team_id is not None:
+        stmt = stmt.where(User.team_id == page.actor.team_id)
+    return [(uid, name or email) for uid, name, email in page.request.state.db.execute(stmt)]
+
+
+@router.get("/leads")
+def leads(
+    page: PageDep,
+    q: Text = None,
+    stage: Text = None,
+    owner: Annotated[int | None, Query(ge=0, le=2**53)] = None,
+    channel: Text = None,
+    sort: Annotated[str, Query(max_length=10)] = "newest",
+    n: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """Leads the caller may see, searchable and filterable, 50 a page."""
+    page.require("leads", "read")
+    db = page.request.state.db
+    stmt = scoped(select(Lead), Lead, page.actor).where(Lead.merged_into_id.is_(None))
+    if q:
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(
+            or_(func.lower(Lead.email).like(like), func.lower(Lead.name).like(like), Lead.phone.like(like),
+                Lead.account_id.in_(select(Account.id).where(func.lower(Account.name).like(like))))
+        )  # fmt: skip
+    if stage in {s.value for s in Stage}:
+        stmt = stmt.where(Lead.stage == stage)
+    if owner:
+        stmt = stmt.where(Lead.owner_id == owner)
+    if channel:
+        stmt = stmt.where(Lead.first_channel == channel)
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    order = SORTS.get(sort, SORTS["newest"])
+    found = list(
+        db.scalars(stmt.order_by(order, Lead.id.desc()).limit(PAGE_SIZE).offset((n - 1) * PAGE_SIZE))
+    )
+    names = dict(owners(page))
+    channels = [
+        c for c in db.scalars(select(Lead.first_channel).distinct().order_by(Lead.first_channel)) if c
+    ]
+    table = Table("leads", page.t("web.nav.leads"),
+                  [page.t("web.col.lead"), page.t("web.col.company"), page.t("web.col.stage"), page.t("web.col.score"),
+                   page.t("web.col.channel"), page.t("web.col.owner"), page.t("web.col.created")], numeric={3})  # fmt: skip
+    accounts = _accounts(db, [lead.account_id for lead in found])
+    for lead in found:
+        label = lead.name or lead.email or f"#{lead.id}"
+        table.add(
+            [(label, f"/leads/{lead.id}"), accounts.get(lead.account_id, ""), page.stage(lead.stage),
+             page.num(lead.score), lead.first_channel or "", names.get(lead.owner_id, ""), page.when(lead.created_at)],
+            [lead.id, label, accounts.get(lead.account_id, ""), lead.stage, lead.score, lead.first_channel,
+             names.get(lead.owner_id, ""), lead.created_at],
+        )  # fmt: skip
+    csv = csv_response(page, [Table("leads", table.caption, ["id", *table.header], raw=table.raw)])
+    if csv is not None:
+        return csv
+    state = {"q": q, "stage": stage, "owner": owner, "channel": channel, "sort": sort}
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render(page, "leads.html", table=table, total=total, n=n, pages=pages, state=state, owners=names,
+                  stages=[s.value for s in Stage], channels=channels, sorts=list(SORTS),
+                  prev=page.link("/leads", {**state, "n": n - 1}) if n > 1 else None,
+                  next=page.link("/leads", {**state, "n": n + 1}) if n < pages else None)  # fmt: skip
+
+
+def _accounts(db: Any, ids: list[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(db.execute(select(Account.id, Account.name).where(Account.id.in_(wanted))).all())
+
+
+@router.get("/leads/{lead_id}")
+def lead_page(page: PageDep, lead_id: int) -> Response:
+    """One lead: facts, and a timeline of touches, stage changes, scores, hand-offs, activities and deals."""
+    page.require("leads", "read")
+    db = page.request.state.db
+    lead = get_visible(db, Lead, lead_id, page.actor)
+    people = dict(db.execute(select(User.id, func.coalesce(User.name, User.email))).all())
+    events: list[dict[str, Any]] = []
+    touches = scoped(select(Touchpoint).where(Touchpoint.lead_id == lead.id), Touchpoint, page.actor)
+    for tp in db.scalars(touches.order_by(Touchpoint.occurred_at.desc()).limit(TIMELINE_LIMIT)):
+        detail = " · ".join(x for x in (tp.utm_source, tp.utm_medium, tp.utm_campaign, tp.landing_page) if x)
+        events.append({"at": tp.occurred_at, "kind": "touch", "title": page.t("web.timeline.touch", type=tp.type,
+                       channel=tp.channel), "detail": detail})  # fmt: skip
+    for ev in db.scalars(select(LifecycleEvent).where(LifecycleEvent.lead_id == lead.id)):
+        title = page.t("web.timeline.stage", from_=page.stage(ev.from_stage), to=page.stage(ev.to_stage))
+        detail = " · ".join(x for x in (page.t(f"reason.{ev.reason}") if ev.reason and not ev.reason.startswith("web")
+                                        else ev.reason, ev.reason_text, page.t("web.timeline.implied") if ev.implied
+                                        else None, people.get(ev.by_user_id)) if x)  # fmt: skip
+        events.append({"at": ev.occurred_at, "kind": "stage", "title": title, "detail": detail,
+                       "voided": ev.voids_id is not None})  # fmt: skip
+    for sc in db.scalars(select(LeadScore).where(LeadScore.lead_id == lead.id).order_by(LeadScore.scored_at.desc())
+                         .limit(50)):  # fmt: skip
+        why = ", ".join(
+            f"{int(e.get('points') or 0):+d} {e.get('label', '')}".strip()
+            for e in sc.explanation[:5]
+            if isinstance(e, dict)
+        )
+        events.append({"at": sc.scored_at, "kind": "score", "title": page.t("web.timeline.score", score=page.num(sc.score),
+                       band=sc.band or "—"), "detail": why})  # fmt: skip
+    if policy.allowed(page.actor, "handoffs", "read"):
+        for h in db.scalars(scoped(select(Handoff).where(Handoff.lead_id == lead.id), Handoff, page.actor)):
+            detail = page.t(f"web.handoff.{h.status}")
+            if h.rejection_reason:
+                detail += " · " + page.t(f"reason.{h.rejection_reason}")
+            events.append({"at": h.assigned_at, "kind": "handoff", "title": page.t("web.timeline.handoff",
+                           owner=people.get(h.owner_id, "—")), "detail": detail})  # fmt: skip
+    if policy.allowed(page.actor, "activities", "read"):
+        acts = scoped(select(Activity).where(Activity.lead_id == lead.id), Activity, page.actor)
+        for a in db.scalars(acts.order_by(Activity.occurred_at.desc()).limit(TIMELINE_LIMIT)):
+            notes = a.notes if a.deal_id is None or policy.sees_deal_notes(page.actor) else None
+            events.append({"at": a.occurred_at, "kind": "activity", "title": page.t("web.timeline.activity",
+                           type=page.t(f"web.activity.{a.type}"), who=people.get(a.user_id, "—")), "detail": notes or ""})  # fmt: skip
+    deals = []
+    if policy.allowed(page.actor, "deals", "read"):
+        deals = list(db.scalars(scoped(select(Deal).where(Deal.lead_id == lead.id), Deal, page.actor)))
+        for d in deals:
+            events.append({"at": d.created_at, "kind": "deal", "title": page.t("web.timeline.deal", name=d.name),
+                           "detail": f"{d.stage} · {page.minor(d.amount_minor, d.currency)}"})  # fmt: skip
+    events.sort(key=lambda e: e["at"], reverse=True)
+    account = db.get(Account, lead.account_id) if lead.account_id else None
+    return render(page, "lead.html", lead=lead, account=account, owner=people.get(lead.owner_id), events=events,
+                  deals=deals)  # fmt: skip

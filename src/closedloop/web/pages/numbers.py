@@ -1,0 +1,69 @@
+"""Asking the analytics layer for a page's numbers: in parallel, and remembered per store snapshot.
+
+A page needs a dozen independent analytics calls. They run on DuckDB cursors in a small thread
+pool (DuckDB releases the GIL), and their results are kept while the analytics snapshot they were
+read from is current: the snapshot changes whenever the store changes, so a kept result is never
+older than the data. `as_of` is pinned to the minute, so cohort maturity moves on as time passes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from closedloop.analytics import api, snapshot
+
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pages-numbers")
+_KEPT: OrderedDict[str, Any] = OrderedDict()
+_LOCK = threading.Lock()
+KEEP = 512
+
+
+def as_of_minute(time_zone: str) -> str:
+    """Now, to the minute, in the reporting zone (the `as_of` every call of one page shares)."""
+    return datetime.now(ZoneInfo(time_zone)).replace(second=0, microsecond=0).isoformat()
+
+
+def _call(url: str, kind: str, kwargs: dict[str, Any]) -> Any:
+    if kind == "funnel":
+        return api.funnel(url, **kwargs)
+    if kind == "metrics":
+        names = kwargs.pop("names")
+        return api.metrics(url, names, **kwargs)
+    if kind == "drill":
+        return api.drill(url, **kwargs)
+    raise ValueError(kind)
+
+
+def _key(url: str, generation: str, kind: str, kwargs: dict[str, Any]) -> str:
+    return json.dumps([url, generation, kind, kwargs], sort_keys=True, default=str)
+
+
+def ask(url: str, calls: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Run named analytics calls {name: (funnel|metrics|drill, kwargs)}; results by name."""
+    generation = snapshot.schema(url)
+    kept = generation != snapshot.LIVE
+    out: dict[str, Any] = {}
+    todo: dict[str, tuple[str, dict[str, Any], str]] = {}
+    for name, (kind, kwargs) in calls.items():
+        key = _key(url, generation, kind, kwargs)
+        with _LOCK:
+            if kept and key in _KEPT:
+                _KEPT.move_to_end(key)
+                out[name] = _KEPT[key]
+                continue
+        todo[name] = (kind, kwargs, key)
+    futures = {name: _POOL.submit(_call, url, kind, dict(kwargs)) for name, (kind, kwargs, _) in todo.items()}
+    for name, future in futures.items():
+        out[name] = future.result()
+        if kept:
+            with _LOCK:
+                _KEPT[todo[name][2]] = out[name]
+                while len(_KEPT) > KEEP:
+                    _KEPT.popitem(last=False)
+    return out
