@@ -22,13 +22,21 @@ def init() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
 @click.option("--workers", default=1, show_default=True, type=int, help="Server processes.")
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="Log one line per request (about 0.5 ms each; a proxy in front usually logs them already).",
+)
+def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     """Run the web app and the API (a secret key is required)."""
     settings().require_secret()
-    run_server(host=host, port=port, workers=workers)
+    run_server(host=host, port=port, workers=workers, access_log=access_log)
 
 
-def run_server(*, host: str, port: int, workers: int = 1, demo: bool = False) -> None:
+def run_server(
+    *, host: str, port: int, workers: int = 1, demo: bool = False, access_log: bool = True
+) -> None:
     """Serve the app with uvicorn; the app factory reads the settings in each worker."""
     import os
 
@@ -43,6 +51,7 @@ def run_server(*, host: str, port: int, workers: int = 1, demo: bool = False) ->
         port=port,
         workers=workers,
         proxy_headers=True,
+        access_log=access_log,
         log_level="info",
     )
 
