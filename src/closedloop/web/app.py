@@ -32,6 +32,7 @@ ROUTER_MODULES = (
     "closedloop.imports.router",
     "closedloop.analytics.router",
     "closedloop.attribution.router",
+    "closedloop.integrations.router",
     "closedloop.web.pages",
     "closedloop.web.auth_pages",
 )
