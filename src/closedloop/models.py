@@ -21,6 +21,7 @@ from closedloop.policies.models import PolicyApproval, PolicyVersion
 from closedloop.predictive.models import AccountChurnScore, PredictiveModel
 from closedloop.quarantine.models import ImportJob, QuarantinedRecord
 from closedloop.revenue.models import CustomerFeedback, RevenueEvent
+from closedloop.reviews.models import ActionItem, Review  # noqa: F401
 from closedloop.users.models import ApiKey, Team, User, UserSession
 from closedloop.workspace.models import (
     BusinessCalendar,

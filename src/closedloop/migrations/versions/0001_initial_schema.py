@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:27:08.695572
+Create Date: 2026-11-23 15:32:28.834811
 """
 
 from collections.abc import Sequence
@@ -475,6 +475,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quotas")),
     )
     op.create_table(
+        "reviews",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("data_as_of", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column(
+            "attendees",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("minutes", sa.Text(), nullable=True),
+        sa.Column(
+            "agenda",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_reviews_created_by_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reviews")),
+    )
+    op.create_table(
         "user_sessions",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -791,6 +815,47 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("quarantined_records", schema=None) as batch_op:
         batch_op.create_index("ix_quarantined_records_status", ["status", "source"], unique=False)
+
+    op.create_table(
+        "review_action_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("review_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("owner_id", sa.Integer(), nullable=True),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("metric", sa.String(length=64), nullable=False),
+        sa.Column("from_stage", sa.String(length=16), nullable=True),
+        sa.Column("to_stage", sa.String(length=16), nullable=True),
+        sa.Column(
+            "segment",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("baseline_value", sa.Float(), nullable=True),
+        sa.Column("baseline_as_of", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("current_value", sa.Float(), nullable=True),
+        sa.Column("current_as_of", closedloop.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("current_review_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["current_review_id"],
+            ["reviews.id"],
+            name=op.f("fk_review_action_items_current_review_id_reviews"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_review_action_items_owner_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["review_id"],
+            ["reviews.id"],
+            name=op.f("fk_review_action_items_review_id_reviews"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_action_items")),
+    )
+    with op.batch_alter_table("review_action_items", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_review_action_items_review_id"), ["review_id"], unique=False)
 
     op.create_table(
         "customer_feedback",
@@ -1218,6 +1283,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_customer_feedback_account_id"))
 
     op.drop_table("customer_feedback")
+    with op.batch_alter_table("review_action_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_review_action_items_review_id"))
+
+    op.drop_table("review_action_items")
     with op.batch_alter_table("quarantined_records", schema=None) as batch_op:
         batch_op.drop_index("ix_quarantined_records_status")
 
@@ -1257,6 +1326,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_user_sessions_user_id"))
 
     op.drop_table("user_sessions")
+    op.drop_table("reviews")
     op.drop_table("quotas")
     with op.batch_alter_table("predictive_models", schema=None) as batch_op:
         batch_op.drop_index("ix_predictive_models_kind_target")

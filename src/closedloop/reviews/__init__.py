@@ -1,0 +1,1 @@
+"""The weekly marketing-sales review: meeting records, generated agendas and action items."""
