@@ -67,16 +67,32 @@ class FitRule:
 
 @dataclass(frozen=True)
 class TouchMatch:
+    """Criteria on a touch, compared case-insensitively (kept lower-cased)."""
+
     criteria: Mapping[str, str]
 
     def matches(self, touch: TouchFact) -> bool:
+        return self.matches_view(touch_view(touch))
+
+    def matches_view(self, view: Mapping[str, str]) -> bool:
         for key, wanted in self.criteria.items():
             if key == "landing_page_contains":
-                if wanted.lower() not in (touch.landing_page or "").lower():
+                if wanted not in view["landing_page"]:
                     return False
-            elif (getattr(touch, key) or "").lower() != wanted.lower():
+            elif view[key] != wanted:
                 return False
         return True
+
+
+def touch_view(touch: TouchFact) -> dict[str, str]:
+    """A touch's matchable fields, lower-cased once (scoring compares each touch with every rule)."""
+    return {
+        "type": touch.type.lower(),
+        "channel": (touch.channel or "").lower(),
+        "utm_campaign": (touch.utm_campaign or "").lower(),
+        "utm_content": (touch.utm_content or "").lower(),
+        "landing_page": (touch.landing_page or "").lower(),
+    }
 
 
 @dataclass(frozen=True)
@@ -230,7 +246,7 @@ def _match(raw: Mapping[str, Any]) -> TouchMatch:
         raise ValidationFailed(
             f"scoring: touch match keys are {', '.join(MATCH_KEYS)}", detail={"field": "match"}
         )
-    return TouchMatch({k: str(v) for k, v in raw.items()})
+    return TouchMatch({k: str(v).lower() for k, v in raw.items()})
 
 
 def _match_label(raw: Mapping[str, Any]) -> str:
@@ -289,11 +305,15 @@ def decay_factor(age_days: float, half_life_days: float | None) -> float:
 def score(rules: ScoringRules, lead: LeadFacts, touches: Sequence[TouchFact], at: datetime) -> ScoreResult:
     """Score a lead at the moment `at` from its facts and the touches that happened by then."""
     items: list[Item] = [Item(r.points, r.label, "fit") for r in rules.fit if fit_matches(r, lead)]
-    seen = [t for t in touches if t.occurred_at <= at]
+    seen = [(t, touch_view(t)) for t in touches if t.occurred_at <= at]
     raw_total = 0
     decayed_total = 0.0
     for rule in rules.engagement:
-        hits = sorted((t for t in seen if rule.match.matches(t)), key=lambda t: t.occurred_at, reverse=True)
+        hits = sorted(
+            (t for t, view in seen if rule.match.matches_view(view)),
+            key=lambda t: t.occurred_at,
+            reverse=True,
+        )
         if rule.max_count is not None:
             hits = hits[: rule.max_count]  # the most recent ones: they are worth most under decay
         if not hits:
@@ -311,7 +331,7 @@ def score(rules: ScoringRules, lead: LeadFacts, touches: Sequence[TouchFact], at
     if rules.floor is not None and total < rules.floor:
         items.append(Item(rules.floor - total, f"floor {rules.floor}", "floor"))
         total = rules.floor
-    intents = tuple(h.label for h in rules.high_intent if any(h.match.matches(t) for t in seen))
+    intents = tuple(h.label for h in rules.high_intent if any(h.match.matches_view(v) for _, v in seen))
     return ScoreResult(
         score=total, band=band_for(rules.bands, total), items=tuple(items), high_intent=intents
     )
