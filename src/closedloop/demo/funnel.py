@@ -20,6 +20,9 @@ S = {name: i for i, name in enumerate(STAGES)}
 REASONS = tuple(r[0] for r in ref.REJECTION_MIX)
 R = {name: i for i, name in enumerate(REASONS)}
 SOURCES = ("person", "rule", "deal", "demo", "capture")
+# The default SLA policy of the hand-off domain: respond within 4 business hours, decide within
+# 24 business hours, 3 attempts within 5 days.
+SLA_RESPONSE_HOURS, SLA_ACCEPT_HOURS, SLA_ATTEMPTS, SLA_ATTEMPT_DAYS = 4.0, 24.0, 3, 5
 
 
 @dataclass
@@ -195,10 +198,12 @@ class Simulation:
         response_bh = staff.rep_median_bh[rep] * rng.lognormal(0.0, 0.9, n)
         calendar = np.array(staff.team_calendar)[self.team[ids]]
         due, first_response, business_hours = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n)
+        accept_due = np.zeros(n, np.int64)
         for key, clock in staff.clocks.items():
             m = calendar == key
             start_min = clock.minutes_at(assigned[m])
-            due[m] = clock.instant_at(start_min + 240.0)
+            due[m] = clock.instant_at(start_min + SLA_RESPONSE_HOURS * 60.0)
+            accept_due[m] = clock.instant_at(start_min + SLA_ACCEPT_HOURS * 60.0)
             first_response[m] = clock.instant_at(start_min + response_bh[m] * 60.0)
             business_hours[m] = (clock.minutes_at(first_response[m]) - start_min) / 60.0
         first_response = np.maximum(first_response, assigned + 60)
@@ -224,6 +229,7 @@ class Simulation:
             accepted=accepted,
             reason=np.where(accepted, -1, reason),
             due=due,
+            accept_due=accept_due,
             business_hours=business_hours,
         )
         kind = np.array(["call", "email", "line_message", "wechat_message", "meeting"])

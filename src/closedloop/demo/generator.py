@@ -177,8 +177,10 @@ def _handoffs(sim: funnel.Simulation, *, end: int) -> Table:
     accepted = decided & h["accepted"]
     rejected = decided & ~h["accepted"]
     due_passed = h["due"] < end
-    sla_met = np.where(responded, h["business_hours"] <= 4.0 + 1e-9, np.where(due_passed, False, None))
-    breached = np.where(responded, h["business_hours"] > 4.0 + 1e-9, due_passed)
+    sla_met = np.where(
+        responded, h["business_hours"] <= funnel.SLA_RESPONSE_HOURS + 1e-9, np.where(due_passed, False, None)
+    )
+    breached = np.where(responded, h["business_hours"] > funnel.SLA_RESPONSE_HOURS + 1e-9, due_passed)
     reasons = np.array(funnel.REASONS, dtype=object)
     table = Table("handoffs")
     table.add("id", "int", np.arange(1, n + 1))
@@ -205,6 +207,9 @@ def _handoffs(sim: funnel.Simulation, *, end: int) -> Table:
         "status", "str", np.where(accepted, "accepted", np.where(rejected, "rejected", "open")).astype(object)
     )
     table.add("sla_due_at", "ts", h["due"])
+    table.add("accept_due_at", "ts", h["accept_due"])
+    table.add("attempts_due_at", "ts", h["assigned"] + funnel.SLA_ATTEMPT_DAYS * DAY)
+    table.add("attempts_required", "int", np.full(n, funnel.SLA_ATTEMPTS))
     table.add(
         "response_business_hours", "float", np.where(responded, np.round(h["business_hours"], 4), np.nan)
     )

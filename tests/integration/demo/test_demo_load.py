@@ -144,16 +144,18 @@ def test_sla_figures_agree_with_the_calendar_service(store) -> None:
     with store.session_factory() as session:
         rows = session.execute(
             text(
-                "SELECT team_id, assigned_at, first_response_at, sla_due_at, response_business_hours, sla_met "
+                "SELECT team_id, assigned_at, first_response_at, sla_due_at, response_business_hours, sla_met, "
+                "accept_due_at "
                 "FROM handoffs WHERE first_response_at IS NOT NULL ORDER BY id LIMIT 40"
             )
         ).all()
         assert rows
-        for team_id, assigned, responded, due, hours, met in rows:
-            assigned, responded, due = (as_utc(v) for v in (assigned, responded, due))
+        for team_id, assigned, responded, due, hours, met, accept_due in rows:
+            assigned, responded, due, accept_due = (as_utc(v) for v in (assigned, responded, due, accept_due))
             calendar, _ = calendar_for_team(session, team_id)
             assert business_hours_between(calendar, assigned, responded) == pytest.approx(hours, abs=0.01)
             assert abs((add_business_hours(calendar, assigned, 4) - due).total_seconds()) <= 1
+            assert abs((add_business_hours(calendar, assigned, 24) - accept_due).total_seconds()) <= 1
             assert bool(met) == (hours <= 4)
 
 
