@@ -33,6 +33,7 @@ ROUTER_MODULES = (
     "closedloop.analytics.router",
     "closedloop.attribution.router",
     "closedloop.integrations.router",
+    "closedloop.predictive.router",
     "closedloop.web.pages",
     "closedloop.web.auth_pages",
 )
