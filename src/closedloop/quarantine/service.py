@@ -7,6 +7,7 @@ a replayer with `register_replayer(source, fn)`; fn(session=, record=, actor=, c
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -29,11 +30,17 @@ def register_replayer(source: str, replayer: Replayer) -> None:
     _REPLAYERS[source] = replayer
 
 
-def _replayer(source: str) -> Replayer:
-    if source == "import":
-        from closedloop.imports.replay import replay_import_row
+# Sources whose replayer is imported on first use, so every process (CLI, server, worker) can replay.
+_REPLAYER_MODULES = {
+    "import": ("closedloop.imports.replay", "replay_import_row"),
+    "capture": ("closedloop.capture.replay", "replay_capture_record"),
+}
 
-        return replay_import_row
+
+def _replayer(source: str) -> Replayer:
+    if source not in _REPLAYERS and source in _REPLAYER_MODULES:
+        module, name = _REPLAYER_MODULES[source]
+        _REPLAYERS[source] = getattr(importlib.import_module(module), name)
     if source not in _REPLAYERS:
         raise ValidationFailed(f"records from {source!r} cannot be replayed here", detail={"field": "source"})
     return _REPLAYERS[source]
