@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closedloop.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
@@ -42,7 +42,7 @@ class Deal(Base):
     name: Mapped[str] = mapped_column(String(300))
     stage: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(8), default="open")  # open | won | lost
-    amount_minor: Mapped[int] = mapped_column(default=0)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -75,7 +75,7 @@ class DealStageEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    amount_minor: Mapped[int | None]
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
     expected_close_date: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(16), default="person")
 
@@ -90,5 +90,5 @@ class Quota(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
-    amount_minor: Mapped[int]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closedloop.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
@@ -68,7 +68,7 @@ class Campaign(Base):
     utm_campaign: Mapped[str | None] = mapped_column(String(255), index=True)
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
-    budget_minor: Mapped[int | None]
+    budget_minor: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str | None] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -125,10 +125,10 @@ class CampaignSpend(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     spend_date: Mapped[date] = mapped_column(Date, index=True)
     channel: Mapped[str | None] = mapped_column(String(64))
-    amount_minor: Mapped[int]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    impressions: Mapped[int | None]
-    clicks: Mapped[int | None]
+    impressions: Mapped[int | None] = mapped_column(BigInteger)
+    clicks: Mapped[int | None] = mapped_column(BigInteger)
     # Where the figure came from (manual, google_ads, meta_ads, import file...).
     source: Mapped[str] = mapped_column(String(64), default="manual")
 
@@ -143,6 +143,6 @@ class CostEntry(Base):
     period_end: Mapped[date] = mapped_column(Date)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     kind: Mapped[str] = mapped_column(String(16))  # salary | tools | agency | other
-    amount_minor: Mapped[int]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     external_key: Mapped[str | None] = mapped_column(String(200), unique=True)

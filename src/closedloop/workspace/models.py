@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closedloop.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
@@ -50,7 +50,7 @@ class Product(Base):
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     margin_pct: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
-    list_price_minor: Mapped[int | None]
+    list_price_minor: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str | None] = mapped_column(String(3))
 
 

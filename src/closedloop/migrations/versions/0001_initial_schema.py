@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:32:28.834811
+Create Date: 2026-11-23 15:36:22.786298
 """
 
 from collections.abc import Sequence
@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.Column("utm_campaign", sa.String(length=255), nullable=True),
         sa.Column("start_date", sa.Date(), nullable=True),
         sa.Column("end_date", sa.Date(), nullable=True),
-        sa.Column("budget_minor", sa.Integer(), nullable=True),
+        sa.Column("budget_minor", sa.BigInteger(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=True),
         sa.Column("created_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
@@ -137,7 +137,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=200), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("margin_pct", sa.Numeric(precision=6, scale=4), nullable=True),
-        sa.Column("list_price_minor", sa.Integer(), nullable=True),
+        sa.Column("list_price_minor", sa.BigInteger(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
         sa.UniqueConstraint("external_id", name=op.f("uq_products_external_id")),
@@ -207,10 +207,10 @@ def upgrade() -> None:
         sa.Column("campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("spend_date", sa.Date(), nullable=False),
         sa.Column("channel", sa.String(length=64), nullable=True),
-        sa.Column("amount_minor", sa.Integer(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("impressions", sa.Integer(), nullable=True),
-        sa.Column("clicks", sa.Integer(), nullable=True),
+        sa.Column("impressions", sa.BigInteger(), nullable=True),
+        sa.Column("clicks", sa.BigInteger(), nullable=True),
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["campaign_id"], ["campaigns.id"], name=op.f("fk_campaign_spend_campaign_id_campaigns")
@@ -247,7 +247,7 @@ def upgrade() -> None:
         sa.Column("period_end", sa.Date(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=True),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("amount_minor", sa.Integer(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("external_key", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_cost_entries_team_id_teams")),
@@ -468,7 +468,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.Integer(), nullable=True),
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
-        sa.Column("amount_minor", sa.Integer(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_quotas_team_id_teams")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_quotas_user_id_users")),
@@ -910,7 +910,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("stage", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=8), nullable=False),
-        sa.Column("amount_minor", sa.Integer(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("owner_id", sa.Integer(), nullable=True),
@@ -1117,7 +1117,7 @@ def upgrade() -> None:
         sa.Column("occurred_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recorded_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("by_user_id", sa.Integer(), nullable=True),
-        sa.Column("amount_minor", sa.Integer(), nullable=True),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=True),
         sa.Column("expected_close_date", sa.Date(), nullable=True),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
@@ -1139,9 +1139,9 @@ def upgrade() -> None:
         sa.Column("product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("occurred_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("amount_minor", sa.Integer(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("tax_minor", sa.Integer(), nullable=False),
+        sa.Column("tax_minor", sa.BigInteger(), nullable=False),
         sa.Column("period_start", sa.Date(), nullable=True),
         sa.Column("period_end", sa.Date(), nullable=True),
         sa.Column("reverses_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
