@@ -1,0 +1,52 @@
+"""Goal attainment, run-rate and the joint scorecard on the hand-built March (see conftest.py).
+
+At 2026-03-16 noon Taipei, 16 of March's 31 days have passed.
+- "MQL volume" (marketing, target 10): real MQL events of inbound leads L1 (03-04), L2 (03-06), L4 (03-10)
+  = 3 (L5 and L7 reach MQL only implied); attainment 0.3, forecast 3 x 31/16 = 5.8125.
+- "Win rate" (sales, target 0.8): 3 won / 4 closed = 0.75; attainment 0.9375; a rate forecasts as it stands.
+- Marketing is credited with won revenue from inbound leads: L1's 1000 + L4's 1000 of 5000 = 0.4.
+  Score 0.7 x 0.3 + 0.3 x 0.4 = 0.33.
+- Sales is credited with SLA compliance (1 of 2 decided hand-offs met) and acceptance (1 - 1/2):
+  mean 0.5. Score 0.7 x 0.9375 + 0.3 x 0.5 = 0.80625.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from closedloop.goals.models import Goal
+from closedloop.goals.service import joint_scorecard
+
+AS_OF = "2026-03-16T12:00:00+08:00"
+
+
+def test_attainment_run_rate_and_joint_scorecard(history) -> None:
+    store, session = history["store"], history["session"]
+    march = {"period_start": date(2026, 3, 1), "period_end": date(2026, 3, 31)}
+    session.add(Goal(name="MQL volume", metric="stage_count", side="marketing", target=Decimal(10),
+                     filters={"stage": "mql", "source_type": "inbound"}, **march))  # fmt: skip
+    session.add(
+        Goal(name="Win rate", metric="win_rate", side="sales", target=Decimal("0.8"), unit="ratio", **march)
+    )
+    session.commit()
+    card = joint_scorecard(
+        store.url, session=session, date_from="2026-03-01", date_to="2026-03-31", as_of=AS_OF
+    )
+    goals = {g["goal"]: g for g in card["goals"]}
+    mql = goals["MQL volume"]
+    assert (mql["side"], mql["actual"], mql["target"]) == ("marketing", 3, 10.0)
+    assert mql["attainment"] == pytest.approx(0.3)
+    assert mql["forecast"] == pytest.approx(3 * 31 / 16)
+    assert mql["forecast_attainment"] == pytest.approx(3 * 31 / 16 / 10)
+    win = goals["Win rate"]
+    assert (win["actual"], win["attainment"], win["forecast"]) == (0.75, pytest.approx(0.9375), 0.75)
+    marketing, sales = card["teams"]["marketing"], card["teams"]["sales"]
+    assert marketing["cross"]["revenue_from_its_leads"] == 2000.0
+    assert marketing["cross"]["revenue_total"] == 5000.0
+    assert marketing["score"] == pytest.approx(0.7 * 0.3 + 0.3 * 0.4)
+    assert (sales["cross"]["sla_compliance"], sales["cross"]["acceptance_rate"]) == (0.5, 0.5)
+    assert sales["score"] == pytest.approx(0.7 * 0.9375 + 0.3 * 0.5)
+    assert (marketing["goals"], sales["goals"]) == (["MQL volume"], ["Win rate"])
