@@ -53,9 +53,7 @@ def _state(page: Page, stage: list[str], mode: str | None, by: list[str], where:
 
 def _slicing(page: Page, st: dict[str, Any]) -> dict[str, Any]:
     scope, _ = page.scope()
-    ws = api.workspace(page.url)
-    return {"date_from": st["from"], "date_to": st["to"], "where": st["where"], "scope": scope,
-            "as_of": numbers.as_of_minute(ws.time_zone)}  # fmt: skip
+    return {"date_from": st["from"], "date_to": st["to"], "where": st["where"], "scope": scope}  # fmt: skip
 
 
 @router.get("/funnel")
@@ -78,6 +76,7 @@ def explorer(page: PageDep, stage: Many, by: Many, where: Many, mode: Text = Non
                    *(page.t("web.funnel.rate", pair=" → ".join(page.stage(x) for x in p.split("->"))) for p in pairs),
                    page.t("web.col.immature")])  # fmt: skip
     table.numeric = set(range(len(dim_labels), len(table.header)))
+    table.data = set(range(len(dim_labels)))
     csv_header = [*st["by"], *stages]
     for pr in pairs:
         csv_header += [pr, f"{pr} low", f"{pr} high"]
@@ -146,7 +145,7 @@ def drill(page: PageDep, stage: Many, by: Many, where: Many, cell: Many, mode: T
     owners = dict(db.execute(select(User.id, func.coalesce(User.name, User.email))).all())
     table = Table("drill", page.t("web.drill.title", stage=page.stage(at_stage)),
                   [page.t("web.col.lead"), page.t("web.col.stage"), page.t("web.col.channel"), page.t("web.col.owner"),
-                   page.t("web.col.created")])  # fmt: skip
+                   page.t("web.col.created")], data={0, 2, 3})  # fmt: skip
     for lead in leads:
         label = lead.name or lead.email or f"#{lead.id}"
         table.add([(label, f"/leads/{lead.id}"), page.stage(lead.stage), lead.first_channel or "",

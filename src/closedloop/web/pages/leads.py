@@ -79,7 +79,7 @@ def leads(
     ]
     table = Table("leads", page.t("web.nav.leads"),
                   [page.t("web.col.lead"), page.t("web.col.company"), page.t("web.col.stage"), page.t("web.col.score"),
-                   page.t("web.col.channel"), page.t("web.col.owner"), page.t("web.col.created")], numeric={3})  # fmt: skip
+                   page.t("web.col.channel"), page.t("web.col.owner"), page.t("web.col.created")], numeric={3}, data={0, 1, 4, 5})  # fmt: skip
     accounts = _accounts(db, [lead.account_id for lead in found])
     for lead in found:
         label = lead.name or lead.email or f"#{lead.id}"

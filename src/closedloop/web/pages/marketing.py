@@ -48,7 +48,7 @@ def attribution(page: PageDep, conversion: Conversion = "won", by: Key = "channe
     table = Table("attribution", page.t("web.attribution.table"),
                   [page.t(f"web.dim.{by}"), *(page.t(f"web.model.{m}") for m in result.models),
                    page.t("web.col.spread"), page.t("web.col.cv")])  # fmt: skip
-    table.numeric = set(range(1, len(table.header)))
+    table.numeric, table.data = set(range(1, len(table.header))), {0}
     chart_rows = []
     for row in sorted(result.rows(), key=lambda r: -max(r["conversions"].values(), default=0)):
         conv = row["conversions"]
@@ -86,8 +86,7 @@ def campaigns_page(page: PageDep, date_from: From = None, date_to: To = None) ->
     ws = api.workspace(page.url)
     start, end = period(date_from, date_to, datetime.now(ZoneInfo(ws.time_zone)).date())
     scope, _ = page.scope()
-    common = {"date_from": start, "date_to": end, "by": ["campaign"], "scope": scope,
-              "as_of": numbers.as_of_minute(ws.time_zone)}  # fmt: skip
+    common = {"date_from": start, "date_to": end, "by": ["campaign"], "scope": scope}  # fmt: skip
     calls = {
         f"n:{s}": ("metrics", {"names": ["stage_count"], "from_stage": s, **common}) for s in CAMPAIGN_COUNTS
     }
@@ -100,7 +99,7 @@ def campaigns_page(page: PageDep, date_from: From = None, date_to: To = None) ->
     table = Table("campaigns", page.t("web.nav.campaigns"),
                   [page.t("web.dim.campaign"), page.t("web.metric.spend"), *(page.stage(s) for s in CAMPAIGN_COUNTS),
                    *(page.t(f"web.metric.{m}") for m in CAMPAIGN_MONEY[1:])])  # fmt: skip
-    table.numeric = set(range(1, len(table.header)))
+    table.numeric, table.data = set(range(1, len(table.header))), {0}
     for name in names:
         m = money.get(name, {})
         vals = {k: (m.get(k) or {}).get("value") for k in CAMPAIGN_MONEY}

@@ -3,7 +3,8 @@
 A page needs a dozen independent analytics calls. They run on DuckDB cursors in a small thread
 pool (DuckDB releases the GIL), and their results are kept while the analytics snapshot they were
 read from is current: the snapshot changes whenever the store changes, so a kept result is never
-older than the data. `as_of` is pinned to the minute, so cohort maturity moves on as time passes.
+older than the data. A kept result also expires with the minute it was computed in, so cohort
+maturity (measured against now) moves on as time passes.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import json
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from closedloop.analytics import api, snapshot
 
@@ -24,9 +24,8 @@ _LOCK = threading.Lock()
 KEEP = 512
 
 
-def as_of_minute(time_zone: str) -> str:
-    """Now, to the minute, in the reporting zone (the `as_of` every call of one page shares)."""
-    return datetime.now(ZoneInfo(time_zone)).replace(second=0, microsecond=0).isoformat()
+def _minute() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")
 
 
 def _call(url: str, kind: str, kwargs: dict[str, Any]) -> Any:
@@ -41,7 +40,7 @@ def _call(url: str, kind: str, kwargs: dict[str, Any]) -> Any:
 
 
 def _key(url: str, generation: str, kind: str, kwargs: dict[str, Any]) -> str:
-    return json.dumps([url, generation, kind, kwargs], sort_keys=True, default=str)
+    return json.dumps([url, generation, _minute(), kind, kwargs], sort_keys=True, default=str)
 
 
 def ask(url: str, calls: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Any]:

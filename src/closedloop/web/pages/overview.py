@@ -60,8 +60,7 @@ def overview(page: PageDep, date_from: From = None, date_to: To = None, team: Te
     start, end = period(date_from, date_to, today)
     where, chosen = filters(page, team)
     scope, _ = page.scope()
-    common = {"date_from": start, "date_to": end, "where": where, "scope": scope,
-              "as_of": numbers.as_of_minute(ws.time_zone)}  # fmt: skip
+    common = {"date_from": start, "date_to": end, "where": where, "scope": scope}  # fmt: skip
     pairs = list(pairwise(STAGES))
     calls: dict[str, tuple[str, dict[str, Any]]] = {
         "funnel": ("funnel", {"stages": ",".join(STAGES), **common}),
@@ -116,7 +115,7 @@ def overview(page: PageDep, date_from: From = None, date_to: To = None, team: Te
 
     goal_table = Table("goals", page.t("web.overview.goals"),
                        [page.t("web.col.goal"), page.t("web.col.actual"), page.t("web.col.target"),
-                        page.t("web.col.attainment"), page.t("web.col.forecast")], numeric={1, 2, 3, 4})  # fmt: skip
+                        page.t("web.col.attainment"), page.t("web.col.forecast")], numeric={1, 2, 3, 4}, data={0})  # fmt: skip
     for g in goals:
         figures = g.get("figures") or {}
         ratio = figures.get("metric") in ("win_rate", "sla_compliance", "conversion")

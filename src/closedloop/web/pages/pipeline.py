@@ -38,7 +38,7 @@ def show(page: Page, *, flash: str | None = None, kind: str = "ok", status: int 
     ws = api.workspace(page.url)
     scope, _ = page.scope()
     got = numbers.ask(page.url, {"open": ("metrics", {"names": ["pipeline_as_of"], "by": ["deal_stage"],
-                                                      "scope": scope, "as_of": numbers.as_of_minute(ws.time_zone)})})  # fmt: skip
+                                                      "scope": scope})})  # fmt: skip
     by_stage = {r["group"].get("deal_stage"): r for r in got["open"]["results"]}
     table = Table("pipeline", page.t("web.pipeline.totals"),
                   [page.t("web.col.deal_stage"), page.t("web.col.deals"), page.t("web.col.amount"),

@@ -23,6 +23,7 @@ class Table:
     rows: list[list[Any]] = field(default_factory=list)  # display cells: text, or (text, href)
     raw: list[list[Any]] = field(default_factory=list)
     numeric: set[int] = field(default_factory=set)  # right-aligned columns
+    data: set[int] = field(default_factory=set)  # columns holding people's own words (names): translate="no"
 
     def add(self, display: list[Any], raw: list[Any]) -> None:
         self.rows.append(display)

@@ -11,7 +11,10 @@
       var block = document.getElementById(el.getAttribute("data-spec"));
       if (!block) { return; }
       var spec = JSON.parse(block.textContent);
-      window.vegaEmbed(el, spec, { renderer: "svg", actions: false, ast: true })
+      window.vegaEmbed(el, spec, {
+        renderer: "svg", actions: false, ast: true, defaultStyle: false,
+        tooltip: { theme: "custom", disableDefaultStyle: true }
+      })
         .then(function () { el.classList.add("drawn"); })
         .catch(function (err) { el.textContent = String(err && err.message || err); });
     });
