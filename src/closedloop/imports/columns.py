@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import text
 
 from closedloop.imports import parsing
 
@@ -51,3 +53,37 @@ def json_value(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def lookup(session: Any, table: str, key: str, columns: list[str], keys: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows (key, *columns) of `table` whose `key` is among `keys`: one query, one parameter.
+
+    SQLite gets the keys as one JSON array (json_each), PostgreSQL as one array (= ANY): no
+    expanding IN list to compile per batch. Names come from the code, never from the file.
+    """
+    if not keys:
+        return []
+    selected = ", ".join([key, *columns])
+    if session.get_bind().dialect.name == "sqlite":
+        raw = session.connection().connection.driver_connection
+        sql = f"SELECT {selected} FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))"
+        return raw.execute(sql, (json.dumps(keys),)).fetchall()
+    sql = f"SELECT {selected} FROM {table} WHERE {key} = ANY(:keys)"
+    return [tuple(r) for r in session.execute(text(sql), {"keys": keys}).all()]
+
+
+def object_column(series: pd.Series, *, blank_is_null: bool = True) -> list[Any]:
+    """A column as a list for a DB-API driver: "" and NaN as None (vectorised on the numpy array)."""
+    values = series.to_numpy(dtype=object, na_value=None)
+    if blank_is_null:
+        values[values == ""] = None
+    return values.tolist()
+
+
+def id_column(series: pd.Series) -> list[Any]:
+    """Float ids (NaN for none) as ints and None."""
+    values = series.to_numpy(dtype="float64")
+    missing = np.isnan(values)
+    out = np.where(missing, 0, values).astype("int64").astype(object)
+    out[missing] = None
+    return out.tolist()

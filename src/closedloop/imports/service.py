@@ -27,6 +27,7 @@ from closedloop.users.actor import Actor
 from closedloop.workspace.models import WorkspaceSettings
 
 CHUNK_ROWS = 50_000
+TOTAL_INITIALS = frozenset("tsgc©總总合小報报")  # first letters of parsing.TOTAL_RE / FOOTER_RE phrases
 
 
 class Processor(Protocol):
@@ -270,11 +271,19 @@ def _run_chunks(
 
 def _total_rows(frame: Any, columns: list[str]) -> Any:
     """Rows whose first non-blank cell reads Total/Subtotal/總計... or a report footer."""
-    first = frame[columns[0]].astype(str)
+    import numpy as np
+
+    first = frame[columns[0]].astype(str).str.lstrip()
     for column in columns[1:3]:
-        first = first.where(first.str.strip() != "", frame[column].astype(str))
-    totals = first.str.match(parsing.TOTAL_RE, na=False) | first.str.match(parsing.FOOTER_RE, na=False)
-    return totals.to_numpy(dtype=bool)
+        first = first.where(first != "", frame[column].astype(str).str.lstrip())
+    # Only cells starting with a letter these phrases start with go through the regular expressions.
+    candidates = first.str[:1].str.lower().isin(list(TOTAL_INITIALS)).to_numpy(dtype=bool)
+    totals = np.zeros(len(frame), dtype=bool)
+    if candidates.any():
+        maybe = first[candidates]
+        hits = maybe.str.match(parsing.TOTAL_RE, na=False) | maybe.str.match(parsing.FOOTER_RE, na=False)
+        totals[candidates] = hits.to_numpy(dtype=bool)
+    return totals
 
 
 def _record_failed_job(ctx: ImportContext, path: Path, sha: str) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, text, update
 from sqlalchemy.orm import Session
 
 from closedloop.audit.models import AuditLog
@@ -15,7 +16,6 @@ from closedloop.imports import parsing
 from closedloop.imports.context import ImportContext
 from closedloop.imports.readers import ROW_COLUMN, Table
 from closedloop.imports.report import RowError
-from closedloop.leads.models import Lead
 from closedloop.marketing import channels as channel_rules
 from closedloop.marketing import service as marketing_service
 from closedloop.marketing.models import CLICK_ID_FIELDS, TOUCH_TYPES, Touchpoint, Visitor
@@ -34,7 +34,7 @@ COMPARED = (
     "campaign_id",
 )
 ID_FIELDS = frozenset({"lead_id", "visitor_id", "campaign_id"})
-LOOKUP_BATCH = 5_000
+FIRST_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
 CHANNEL_NAMES = {c.casefold(): c for c in channel_rules.CHANNELS}
 _SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -142,17 +142,14 @@ class TouchpointsProcessor:
         session = ctx.session
         result = pd.Series(np.nan, index=df.index, dtype="float64")
         for column, attr, cache_key in (
-            ("lead_external_id", Lead.external_id, "leads_by_external"),
-            ("lead_email", Lead.email, "leads_by_email"),
+            ("lead_external_id", "external_id", "leads_by_external"),
+            ("lead_email", "email", "leads_by_email"),
         ):
             keys = df[column] if column == "lead_external_id" else df[column].str.lower()
             cache: dict[str, int | None] = ctx.cache[cache_key]
-            wanted = [k for k in keys[keys != ""].unique() if k not in cache]
-            for start in range(0, len(wanted), LOOKUP_BATCH):
-                batch = wanted[start : start + LOOKUP_BATCH]
-                found = dict(session.execute(select(attr, Lead.id).where(attr.in_(batch))).all())
-                for key in batch:
-                    cache[key] = found.get(key)
+            wanted = [k for k in keys[keys != ""].unique().tolist() if k not in cache]
+            found = dict(columns_ops.lookup(session, "leads", attr, ["id"], wanted))
+            cache.update({key: found.get(key) for key in wanted})
             ids = keys.map(cache)
             given = (keys != "").to_numpy()
             fail(given & ids.isna().to_numpy(), column, "no lead with this identity (import the leads first)")
@@ -162,17 +159,9 @@ class TouchpointsProcessor:
     def _resolve_visitors(self, ctx: ImportContext, keys: pd.Series, occurred: pd.Series) -> pd.Series:
         cache: dict[str, int] = ctx.cache["visitors"]
         given = keys[keys != ""]
-        wanted = [k for k in given.unique() if k not in cache]
+        wanted = [k for k in given.unique().tolist() if k not in cache]
         session = ctx.session
-        for start in range(0, len(wanted), LOOKUP_BATCH):
-            batch = wanted[start : start + LOOKUP_BATCH]
-            cache.update(
-                dict(
-                    session.execute(
-                        select(Visitor.visitor_key, Visitor.id).where(Visitor.visitor_key.in_(batch))
-                    ).all()
-                )
-            )
+        cache.update(dict(columns_ops.lookup(session, "visitors", "visitor_key", ["id"], wanted)))
         missing = [k for k in wanted if k not in cache]
         if missing:
             first_seen = occurred[keys.isin(missing)].groupby(keys[keys.isin(missing)]).min()
@@ -181,15 +170,7 @@ class TouchpointsProcessor:
                 [{"visitor_key": k, "first_seen_at": first_seen[k].to_pydatetime()} for k in missing],
             )
             ctx.report.count_change("visitors", len(missing))
-            for start in range(0, len(missing), LOOKUP_BATCH):
-                batch = missing[start : start + LOOKUP_BATCH]
-                cache.update(
-                    dict(
-                        session.execute(
-                            select(Visitor.visitor_key, Visitor.id).where(Visitor.visitor_key.in_(batch))
-                        ).all()
-                    )
-                )
+            cache.update(dict(columns_ops.lookup(session, "visitors", "visitor_key", ["id"], missing)))
         return keys.map(cache).astype("float64")
 
     def _resolve_campaigns(self, ctx: ImportContext, good: pd.DataFrame) -> pd.Series:
@@ -237,67 +218,53 @@ class TouchpointsProcessor:
 
     def _existing(self, session: Session, keys: list[str]) -> pd.DataFrame:
         """The stored touches among `keys`: a cheap key probe first, full rows only for the matches."""
-        t = Touchpoint.__table__
-        found: list[str] = []
-        for start in range(0, len(keys), LOOKUP_BATCH):
-            batch = keys[start : start + LOOKUP_BATCH]
-            found.extend(session.scalars(select(t.c.external_id).where(t.c.external_id.in_(batch))).all())
-        frames = []
-        for start in range(0, len(found), LOOKUP_BATCH):
-            batch = found[start : start + LOOKUP_BATCH]
-            rows = session.execute(
-                select(t.c.external_id, t.c.id, *(t.c[c] for c in COMPARED)).where(t.c.external_id.in_(batch))
-            ).all()
-            frames.append(pd.DataFrame([r._asdict() for r in rows]))
-        if not frames:
-            return pd.DataFrame(columns=["id", *COMPARED], index=pd.Index([], name="external_id"))
-        return pd.concat(frames).set_index("external_id")
+        rows = columns_ops.lookup(session, "touchpoints", "external_id", ["id", *COMPARED], keys)
+        frame = pd.DataFrame(rows, columns=["external_id", "id", *COMPARED])
+        # SQLite's raw rows carry the stored UTC text; PostgreSQL's aware datetimes.
+        frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+        return frame.set_index("external_id")
 
     def _columns(self, ctx: ImportContext, frame: pd.DataFrame) -> dict[str, list[Any]]:
-        def text(name: str) -> list[Any]:
-            return [v or None for v in frame[name].tolist()]
-
-        def ids(name: str) -> list[Any]:
-            return [None if v != v else int(v) for v in frame[name].tolist()]
-
-        columns = {name: text(name) for name in (*TEXT_FIELDS, *URL_FIELDS)}
+        columns = {name: columns_ops.object_column(frame[name]) for name in (*TEXT_FIELDS, *URL_FIELDS)}
         columns.update(
             external_id=frame["external_id"].tolist(),
-            lead_id=ids("lead_id"),
-            visitor_id=ids("visitor_id"),
-            campaign_id=ids("campaign_id"),
+            lead_id=columns_ops.id_column(frame["lead_id"]),
+            visitor_id=columns_ops.id_column(frame["visitor_id"]),
+            campaign_id=columns_ops.id_column(frame["campaign_id"]),
             type=frame["type"].tolist(),
             channel=frame["channel"].tolist(),
-            channel_explicit=frame["channel_explicit"].tolist(),
+            channel_explicit=frame["channel_explicit"].astype(bool).tolist(),
         )
         return columns
 
     def _insert(self, ctx: ImportContext, new: pd.DataFrame) -> None:
+        """One executemany (SQLite, raw connection) or one COPY (PostgreSQL) for the chunk's new rows."""
         columns = self._columns(ctx, new)
         version = ctx.cache["rules_version"]
-        explicit = columns["channel_explicit"]
-        columns["channel_policy_version_id"] = [None if e else version for e in explicit]
+        explicit = new["channel_explicit"].to_numpy(dtype=bool)
+        policy = np.full(len(new), version, dtype=object)
+        policy[explicit] = None
+        columns["channel_policy_version_id"] = policy.tolist()
         session = ctx.session
+        raw = session.connection().connection.driver_connection
         if session.get_bind().dialect.name == "sqlite":
             columns["occurred_at"] = new["stamp"].tolist()
-            columns["recorded_at"] = [ctx.now.astimezone(parsing.UTC).strftime(_SQLITE_TS)] * len(new)
-            columns["channel_explicit"] = [int(bool(e)) for e in explicit]
-            names = list(columns)
-            sql = f"INSERT INTO touchpoints ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-            raw = session.connection().connection.driver_connection
-            raw.executemany(sql, zip(*(columns[n] for n in names), strict=True))
-        else:
-            columns["occurred_at"] = list(new["occurred_at"].dt.to_pydatetime())
-            columns["recorded_at"] = [ctx.now] * len(new)
-            columns["channel_explicit"] = [bool(e) for e in explicit]
-            names = list(columns)
-            session.execute(
-                insert(Touchpoint),
-                [
-                    dict(zip(names, values, strict=True))
-                    for values in zip(*(columns[n] for n in names), strict=True)
-                ],
+            columns["channel_explicit"] = explicit.astype(int).tolist()
+            # Columns blank in the whole chunk are left to their NULL default: fewer values to bind.
+            names = [n for n, values in columns.items() if values.count(None) < len(values)]
+            recorded = ctx.now.astimezone(parsing.UTC).strftime(_SQLITE_TS)
+            sql = (
+                f"INSERT INTO touchpoints (recorded_at, {', '.join(names)}) "
+                f"VALUES ('{recorded}', {', '.join('?' * len(names))})"
             )
+            raw.executemany(sql, zip(*(columns[n] for n in names), strict=True))
+            return
+        columns["occurred_at"] = list(new["occurred_at"].dt.to_pydatetime())
+        columns["recorded_at"] = [ctx.now] * len(new)
+        names = list(columns)
+        with raw.cursor() as cursor, cursor.copy(f"COPY touchpoints ({', '.join(names)}) FROM STDIN") as copy:
+            for values in zip(*(columns[n] for n in names), strict=True):
+                copy.write_row(values)
 
     def _update(self, ctx: ImportContext, old: pd.DataFrame, existing: pd.DataFrame) -> None:
         current_rows = existing.loc[old["external_id"]]
@@ -373,6 +340,7 @@ class TouchpointsProcessor:
             [
                 "lead_id",
                 "occurred_at",
+                "stamp",
                 "channel",
                 "utm_source",
                 "utm_medium",
@@ -387,41 +355,44 @@ class TouchpointsProcessor:
         ctx.cache["first_touch"] = merged.sort_values("occurred_at").drop_duplicates("lead_id", keep="first")
 
     def finish(self, ctx: ImportContext) -> None:
+        """The leads' first-touch columns from the import's earliest touches: one set-based UPDATE."""
         firsts = ctx.cache.get("first_touch")
         if firsts is None or not len(firsts):
             return
+        values = {
+            "id": columns_ops.id_column(firsts["lead_id"]),
+            "at": firsts["stamp"].tolist(),
+            "channel": firsts["channel"].tolist(),
+            **{
+                name: columns_ops.object_column(firsts[name])
+                for name in FIRST_FIELDS
+                if name.startswith("utm_")
+            },
+            "campaign_id": columns_ops.id_column(firsts["campaign_id"]),
+            "landing_page": columns_ops.object_column(firsts["landing_page"]),
+        }
+        names = list(values)
+        assignments = ", ".join(f"first_{n} = f.{n}" for n in names[2:])
         session = ctx.session
-        updates = []
-        ids = [int(x) for x in firsts["lead_id"]]
-        current: dict[int, Any] = {}
-        for start in range(0, len(ids), LOOKUP_BATCH):
-            batch = ids[start : start + LOOKUP_BATCH]
-            current.update(
-                dict(session.execute(select(Lead.id, Lead.first_touch_at).where(Lead.id.in_(batch))).all())
+        if session.get_bind().dialect.name == "sqlite":
+            picks = ", ".join(f"value->>{i} AS {n}" for i, n in enumerate(names))
+            sql = (
+                f"UPDATE leads SET first_touch_at = f.at, {assignments} "
+                f"FROM (SELECT {picks} FROM json_each(?)) AS f "
+                "WHERE leads.id = f.id AND (leads.first_touch_at IS NULL OR leads.first_touch_at > f.at)"
             )
-        for row in firsts.itertuples(index=False):
-            at = row.occurred_at.to_pydatetime()
-            known = current.get(int(row.lead_id))
-            if known is not None and known <= at:
-                continue
-            updates.append(
-                {
-                    "b_id": int(row.lead_id),
-                    "first_touch_at": at,
-                    "first_channel": row.channel,
-                    "first_utm_source": row.utm_source or None,
-                    "first_utm_medium": row.utm_medium or None,
-                    "first_utm_campaign": row.utm_campaign or None,
-                    "first_utm_content": row.utm_content or None,
-                    "first_campaign_id": None if row.campaign_id != row.campaign_id else int(row.campaign_id),
-                    "first_landing_page": row.landing_page or None,
-                }
+            raw = session.connection().connection.driver_connection
+            payload = json.dumps([list(row) for row in zip(*values.values(), strict=True)])
+            changed = raw.execute(sql, (payload,)).rowcount
+        else:
+            values["at"] = list(firsts["occurred_at"].dt.to_pydatetime())
+            types = {"id": "BIGINT", "at": "TIMESTAMPTZ", "campaign_id": "BIGINT"}
+            arrays = ", ".join(f"CAST(:{n} AS {types.get(n, 'VARCHAR')}[])" for n in names)
+            sql = (
+                f"UPDATE leads SET first_touch_at = f.at, {assignments} "
+                f"FROM unnest({arrays}) AS f({', '.join(names)}) "
+                "WHERE leads.id = f.id AND (leads.first_touch_at IS NULL OR leads.first_touch_at > f.at)"
             )
-        if updates:
-            from sqlalchemy import bindparam
-
-            t = Lead.__table__
-            values = {k: bindparam(f"v_{k}") for k in updates[0] if k != "b_id"}
-            params = [{("b_id" if k == "b_id" else f"v_{k}"): v for k, v in u.items()} for u in updates]
-            session.execute(update(t).where(t.c.id == bindparam("b_id")).values(**values), params)
-            ctx.report.count_change("leads", len(updates))
+            changed = session.execute(text(sql), values).rowcount
+        if changed:
+            ctx.report.count_change("leads", changed)
