@@ -41,7 +41,7 @@ def period_figures(
 
 
 def movement_score(before: float | None, after: float | None) -> float | None:
-    """|after - before| / max(|before|, |after|): 0 unchanged, 1 from or to nothing; None without both."""
+    """|after - before| / max(|before|, |after|): 0 unchanged, 1 from or to nothing, up to 2 across zero."""
     if before is None or after is None:
         return None
     largest = max(abs(before), abs(after))
