@@ -74,7 +74,9 @@ def test_overview_draws_its_charts_without_console_errors(page, server) -> None:
     page.wait_for_selector(".chart.drawn svg", timeout=60_000)
     page.wait_for_function("document.querySelectorAll('.chart.drawn').length >= 2", timeout=60_000)
     for holder in page.query_selector_all(".chart"):
-        assert holder.query_selector_all("svg .mark-rect path, svg .mark-line path, svg .mark-symbol path, svg path")
+        assert holder.query_selector_all(
+            "svg .mark-rect path, svg .mark-line path, svg .mark-symbol path, svg path"
+        )
     assert page.console_errors == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -86,7 +88,9 @@ def _english_only_phrases() -> set[str]:
     return {
         entry["en"]
         for entry in MESSAGES.values()
-        if " " in entry["en"] and "{" not in entry["en"] and entry["en"] not in (entry["zh-TW"], entry["zh-CN"])
+        if " " in entry["en"]
+        and "{" not in entry["en"]
+        and entry["en"] not in (entry["zh-TW"], entry["zh-CN"])
     }
 
 
@@ -192,5 +196,7 @@ def test_screenshots_of_the_main_pages(browser, server) -> None:
                 page.wait_for_selector(".chart.drawn svg", timeout=60_000)
             name = path.strip("/") or "overview"
             page.screenshot(path=str(ARTIFACTS / f"pages-{name}-{label}.png"), full_page=True)
-            assert page.evaluate("document.documentElement.scrollWidth") <= width + 1 or name == "pipeline", name
+            assert page.evaluate("document.documentElement.scrollWidth") <= width + 1 or name == "pipeline", (
+                name
+            )
         context.close()

@@ -14,9 +14,11 @@ MARKETING = "#2a6fdb"
 SALES = "#1f9d55"
 
 
-def _finish(chart: Any, title: str) -> dict[str, Any]:
+def _finish(chart: Any, title: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The spec as a dict; the rows go in after Altair's walk over the spec (it costs ~1 ms per row)."""
     spec: dict[str, Any] = chart.properties(width=WIDTH, height=HEIGHT, title=title).to_dict(validate=False)
     spec.pop("$schema", None)
+    spec["data"] = {"values": rows}
     spec["autosize"] = {"type": "fit", "contains": "padding"}
     return spec
 
@@ -26,11 +28,9 @@ def funnel(rows: list[dict[str, Any]], *, title: str, stage_label: str, count_la
     import altair as alt
 
     order = [r["label"] for r in rows]
-    data = alt.Data(
-        values=[{"label": r["label"], "count": r["count"], "rate": r.get("rate_text", "")} for r in rows]
-    )
+    values = [{"label": r["label"], "count": r["count"], "rate": r.get("rate_text", "")} for r in rows]
     chart = (
-        alt.Chart(data)
+        alt.Chart(alt.Data(values=[]))
         .mark_bar(color=MARKETING)
         .encode(
             y=alt.Y("label:N", sort=order, title=stage_label),
@@ -42,7 +42,7 @@ def funnel(rows: list[dict[str, Any]], *, title: str, stage_label: str, count_la
             ],
         )
     )
-    return _finish(chart, title)
+    return _finish(chart, title, values)
 
 
 def trend(
@@ -52,7 +52,7 @@ def trend(
     import altair as alt
 
     chart = (
-        alt.Chart(alt.Data(values=rows))
+        alt.Chart(alt.Data(values=[]))
         .mark_line(point=True)
         .encode(
             x=alt.X("week:O", title=x_label, axis=alt.Axis(labelAngle=-45, labelOverlap=True)),
@@ -61,7 +61,7 @@ def trend(
             tooltip=["week:O", "series:N", "count:Q"],
         )
     )
-    return _finish(chart, title)
+    return _finish(chart, title, rows)
 
 
 def grouped_bars(
@@ -71,7 +71,7 @@ def grouped_bars(
     import altair as alt
 
     chart = (
-        alt.Chart(alt.Data(values=rows))
+        alt.Chart(alt.Data(values=[]))
         .mark_bar()
         .encode(
             y=alt.Y("key:N", title=key_label),
@@ -81,7 +81,7 @@ def grouped_bars(
             tooltip=["key:N", "group:N", alt.Tooltip("value:Q", format=",.2f")],
         )
     )
-    return _finish(chart, title)
+    return _finish(chart, title, rows)
 
 
 def bars(rows: list[dict[str, Any]], *, title: str, key_label: str, value_label: str) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def bars(rows: list[dict[str, Any]], *, title: str, key_label: str, value_label:
 
     order = [r["key"] for r in rows]
     chart = (
-        alt.Chart(alt.Data(values=rows))
+        alt.Chart(alt.Data(values=[]))
         .mark_bar(color=SALES)
         .encode(
             x=alt.X("key:N", sort=order, title=key_label),
@@ -98,7 +98,7 @@ def bars(rows: list[dict[str, Any]], *, title: str, key_label: str, value_label:
             tooltip=["key:N", alt.Tooltip("value:Q", format=",.0f")],
         )
     )
-    return _finish(chart, title)
+    return _finish(chart, title, rows)
 
 
 def to_svg(spec: dict[str, Any], width: int = 640) -> str:
