@@ -23,6 +23,7 @@ MIN_COUNT = 5
 SMALL_TRAIN = 1000
 SMALL_CLASS = 50
 EPS = 1e-6
+SMALL_INPUT = 20000
 
 
 @dataclass
@@ -39,6 +40,8 @@ def fit_encoding(frame: pd.DataFrame, categorical: list[str], numeric: list[str]
     import numpy as np
 
     vocab: dict[str, list[str]] = {}
+    # A number never observed in training (e.g. no hand-off yet) carries nothing to learn from.
+    numeric = [name for name in numeric if frame[name].notna().any()]
     for name in categorical:
         counts = frame[name].astype(str).value_counts()
         vocab[name] = [str(v) for v in counts[counts >= MIN_COUNT].index[:MAX_LEVELS]]
@@ -61,7 +64,7 @@ def encode(frame: pd.DataFrame, encoding: dict[str, Any]) -> np.ndarray:
 
     columns = []
     for name in encoding["categorical"]:
-        codes = pd.Categorical(frame[name].astype(str), categories=encoding["vocab"][name]).codes
+        codes = pd.Index(encoding["vocab"][name], dtype=object).get_indexer(frame[name].astype(str))
         columns.append(codes.astype(np.float64) + 1.0)
     for name in encoding["numeric"]:
         values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
@@ -69,9 +72,17 @@ def encode(frame: pd.DataFrame, encoding: dict[str, Any]) -> np.ndarray:
     return np.column_stack(columns) if columns else np.empty((len(frame), 0))
 
 
+def _threads(n_rows: int) -> Any:
+    """One OpenMP thread for small inputs: spinning threads cost more than they save there."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1 if n_rows < SMALL_INPUT else None, user_api="openmp")
+
+
 def raw_logit(bundle: dict[str, Any], X: np.ndarray) -> np.ndarray:
     """The boosting model's uncalibrated log-odds."""
-    return bundle["hgb"].decision_function(X)
+    with _threads(len(X)):
+        return bundle["hgb"].decision_function(X)
 
 
 def calibrated_logit(bundle: dict[str, Any], X: np.ndarray) -> np.ndarray:
@@ -98,7 +109,7 @@ def _models(n_categorical: int, n_columns: int, levels: list[int]) -> tuple[Any,
 
     mask = [i < n_categorical for i in range(n_columns)]
     hgb = HistGradientBoostingClassifier(
-        categorical_features=mask, max_iter=200, learning_rate=0.08, max_leaf_nodes=31,
+        categorical_features=mask, max_iter=150, learning_rate=0.1, max_leaf_nodes=31,
         min_samples_leaf=40, l2_regularization=1.0, early_stopping=True, validation_fraction=0.1,
         n_iter_no_change=15, random_state=0,
     )  # fmt: skip
@@ -138,11 +149,13 @@ def fit(
         raise ValidationFailed(translate("predictive.error.too_little_data", n=n))
     encoding = fit_encoding(frame.iloc[train_idx], categorical, numeric)
     X = encode(frame, encoding)
+    numeric = encoding["numeric"]
     levels = [len(encoding["vocab"][c]) for c in categorical]
     hgb, logit, nb = _models(len(categorical), X.shape[1], levels)
-    hgb.fit(X[fit_idx], y[fit_idx])
+    with _threads(len(fit_idx)):
+        hgb.fit(X[fit_idx], y[fit_idx])
     platt = LogisticRegression(C=1e6, max_iter=1000).fit(
-        hgb.decision_function(X[cal_idx])[:, None], y[cal_idx]
+        raw_logit({"hgb": hgb}, X[cal_idx])[:, None], y[cal_idx]
     )
     bundle: dict[str, Any] = {
         "hgb": hgb,
