@@ -18,6 +18,8 @@ RATE_METRICS = ("win_rate", "sla_compliance", "rejection_rate", "pipeline_create
 TOP_MOVEMENTS = 5
 OPEN_STATUSES = ("open", "in_progress")
 ROOT_CAUSE_WEEKS = 12  # conversion cohorts need a few months of leads to say anything
+FOLLOW_UP_DAYS = 14  # MQL->SQL within two weeks: a cohort matures two weeks after its last MQL
+FOLLOW_UP_BLOCK = 28  # two four-week blocks of mature MQL cohorts are compared
 
 
 def period_figures(
@@ -127,6 +129,30 @@ def root_cause_findings(
              "q_value": f["q_value"], "sentences": f["sentences"]} for f in found["findings"][:3]]  # fmt: skip
 
 
+def follow_up_blocks(today: date) -> tuple[tuple[date, date], tuple[date, date]]:
+    """(before, after): the two latest four-week blocks whose MQLs are mature at `today`."""
+    end = today - timedelta(days=FOLLOW_UP_DAYS + 1)
+    after = (end - timedelta(days=FOLLOW_UP_BLOCK - 1), end)
+    before = (after[0] - timedelta(days=FOLLOW_UP_BLOCK), after[0] - timedelta(days=1))
+    return before, after
+
+
+def leads_or_follow_up(url: str, *, as_of: datetime, today: date) -> dict[str, Any]:
+    """Did MQL->SQL move because of which leads came (mix, by channel) or how they were followed up (rate)?"""
+    from closedloop.analytics.insights import mix_vs_rate
+
+    before, after = follow_up_blocks(today)
+    found = mix_vs_rate(url, dimension="channel", before=(before[0].isoformat(), before[1].isoformat()),
+                        after=(after[0].isoformat(), after[1].isoformat()), as_of=as_of,
+                        window=FOLLOW_UP_DAYS)  # fmt: skip
+    return {
+        "before": [before[0].isoformat(), before[1].isoformat()], "after": [after[0].isoformat(), after[1].isoformat()],
+        "window_days": FOLLOW_UP_DAYS, "rate_before": found["rate_before"], "rate_after": found["rate_after"],
+        "change": found["change"], "leads": found["mix"], "follow_up": found["rate"],
+        "segments": found["segments"][:5],
+    }  # fmt: skip
+
+
 def build_agenda(
     url: str, *, session: Session, period: tuple[date, date], previous: tuple[date, date], as_of: datetime,
     scope: Any = None,
@@ -148,4 +174,5 @@ def build_agenda(
         ),
         "overdue": overdue_items(session, today=today),
         "root_causes": root_cause_findings(url, date_to=period[1], as_of=as_of),
+        "leads_or_follow_up": leads_or_follow_up(url, as_of=as_of, today=today),
     }

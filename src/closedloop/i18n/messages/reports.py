@@ -98,6 +98,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     ),
     "reports.chart.count": _m("Leads", "名單數", "线索数"),
     "reports.chart.stage": _m("Stage", "階段", "阶段"),
+    "reports.h.follow_up": _m("Leads or follow-up?", "名單品質還是跟進成效？", "线索质量还是跟进成效？"),
+    "reports.follow_up.sentence": _m(
+        "MQL to SQL within {days} days went from {before} ({period_before}) to {after} ({period_after}):"
+        " {leads} from which leads came (channel mix, marketing), {follow_up} from how they were followed up"
+        " (conversion within each channel, sales).",
+        "{days} 天內 MQL 轉 SQL 的比例從 {before}（{period_before}）變為 {after}（{period_after}）："
+        "名單組合（各通路占比，行銷）影響 {leads}，跟進成效（各通路內的轉換，業務）影響 {follow_up}。",
+        "{days} 天内 MQL 转 SQL 的比例从 {before}（{period_before}）变为 {after}（{period_after}）："
+        "线索组合（各渠道占比，市场）影响 {leads}，跟进成效（各渠道内的转化，销售）影响 {follow_up}。",
+    ),
+    "reports.pp": _m("{value} pp", "{value} 個百分點", "{value} 个百分点"),
     # Metric short names (the declarations carry the full definitions)
     "reports.metric.stage_count": _m("{stage} count", "{stage}數", "{stage}数"),
     "reports.metric.win_rate": _m("Win rate", "贏單率", "赢单率"),
