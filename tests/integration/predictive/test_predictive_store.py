@@ -11,8 +11,7 @@ from sqlalchemy import func, insert, select
 
 import closedloop.models  # noqa: F401
 from closedloop.accounts.models import Account
-from closedloop.analytics import engine
-from closedloop.leads.models import Lead, LeadScore, LifecycleEvent
+from closedloop.leads.models import Lead, LeadScore
 from closedloop.marketing.models import Touchpoint
 from closedloop.outbox.models import OutboxMessage
 from closedloop.predictive import features, registry, service
@@ -25,44 +24,6 @@ AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
 ACTOR = system_actor()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_duckdb(store):
-    engine.close(store.url)
-    registry._CACHE.clear()
-    yield
-    engine.close(store.url)
-
-
-def _seed_leads(store, n: int = 800, seed: int = 11) -> None:
-    """Leads whose first channel plants the signal: Paid Search wins 60%, the rest 8%; 40 stay open."""
-    rng = np.random.default_rng(seed)
-    channels = rng.choice(["Paid Search", "Display", "Email", "Referral"], n)
-    created = [START + timedelta(days=float(d)) for d in np.sort(rng.uniform(0, 420, n))]
-    won = rng.random(n) < np.where(channels == "Paid Search", 0.6, 0.08)
-    with store.session() as s:
-        s.execute(insert(Lead), [
-            {"id": i + 1, "email": f"p{i}@example.com", "industry": rng.choice(["retail", "software"]),
-             "source_type": "inbound", "lead_type": "new_customer", "first_channel": channels[i],
-             "first_touch_at": created[i], "created_at": created[i], "recorded_at": created[i],
-             "updated_at": created[i], "stage": "lead" if i >= n - 40 else ("customer" if won[i] else "disqualified")}
-            for i in range(n)
-        ])  # fmt: skip
-        events, touches = [], []
-        for i in range(n):
-            events.append(
-                {"lead_id": i + 1, "to_stage": "lead", "occurred_at": created[i], "source": "import"}
-            )
-            touches.append({"lead_id": i + 1, "occurred_at": created[i], "type": "form_submit",
-                            "channel": channels[i]})  # fmt: skip
-            if i < n - 40:
-                stage = "customer" if won[i] else "disqualified"
-                at = created[i] + timedelta(days=float(rng.uniform(10, 60)))
-                events.append({"lead_id": i + 1, "to_stage": stage, "occurred_at": at, "source": "import"})
-        s.execute(insert(LifecycleEvent), events)
-        s.execute(insert(Touchpoint), touches)
-        s.commit()
-
-
 def _train(store, **kw):
     with store.session() as s:
         row = service.train_lead_model(session=s, actor=ACTOR, as_of=AS_OF, clock=lambda: AS_OF, **kw)
@@ -70,8 +31,8 @@ def _train(store, **kw):
         return row.version
 
 
-def test_train_apply_and_the_score_stays_advisory(store) -> None:
-    _seed_leads(store)
+def test_train_apply_and_the_score_stays_advisory(store, seed_leads) -> None:
+    seed_leads(store)
     version = _train(store)
     with store.session() as s:
         model = registry.active(session=s, kind="lead", target="won")
@@ -102,8 +63,8 @@ def test_train_apply_and_the_score_stays_advisory(store) -> None:
         assert out["probability"] == pytest.approx(probs[max(probs)])
 
 
-def test_a_touch_after_the_scoring_moment_changes_nothing(store) -> None:
-    _seed_leads(store)
+def test_a_touch_after_the_scoring_moment_changes_nothing(store, seed_leads) -> None:
+    seed_leads(store)
     _train(store)
     lead_id = 790  # open
     moment = AS_OF - timedelta(days=1)
@@ -129,8 +90,8 @@ def test_a_touch_after_the_scoring_moment_changes_nothing(store) -> None:
     assert int(later["touches"][0]) == int(before_features["touches"][0]) + 2  # the touches are seen later
 
 
-def test_registry_round_trip_and_roll_back(store) -> None:
-    _seed_leads(store)
+def test_registry_round_trip_and_roll_back(store, seed_leads) -> None:
+    seed_leads(store)
     first = _train(store)
     ids = list(range(761, 801))
     with store.session() as s:
@@ -153,8 +114,8 @@ def test_registry_round_trip_and_roll_back(store) -> None:
         assert s.scalar(select(func.count()).select_from(PredictiveModel)) == 2
 
 
-def test_a_drifted_score_distribution_raises_an_alert(store) -> None:
-    _seed_leads(store)
+def test_a_drifted_score_distribution_raises_an_alert(store, seed_leads) -> None:
+    seed_leads(store)
     version = _train(store)
     with store.session() as s:
         calm = service.check_drift(session=s, clock=lambda: AS_OF)
@@ -171,7 +132,7 @@ def test_a_drifted_score_distribution_raises_an_alert(store) -> None:
         assert set(message.payload["text"]) == {"en", "zh-TW", "zh-CN"}
 
 
-def test_churn_model_trains_scores_and_feeds_predictive_ltv(store) -> None:
+def test_churn_model_trains_scores_and_feeds_predictive_ltv(store, seed_leads) -> None:
     """60 monthly subscribers; accounts in 'retail' stop paying after a few months, the rest stay."""
     rng = np.random.default_rng(3)
     with store.session() as s:
