@@ -148,6 +148,18 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
         "依潛在客戶建立的週次分組。",
         "按潜在客户创建的周次分组。",
     ),
+    (
+        "web.overview.why",
+        "What moves MQL → SQL (root causes)",
+        "影響 MQL → SQL 的關鍵因素",
+        "影响 MQL → SQL 的关键因素",
+    ),
+    (
+        "web.empty.why",
+        "No segment converts significantly differently from the rest in this period.",
+        "此期間沒有轉換率顯著不同的區隔。",
+        "此期间没有转化率显著不同的细分。",
+    ),
     # columns
     ("web.col.stage", "Stage", "階段", "阶段"),
     ("web.col.leads", "Leads", "人數", "人数"),

@@ -36,6 +36,10 @@ def _call(url: str, kind: str, kwargs: dict[str, Any]) -> Any:
         return api.metrics(url, names, **kwargs)
     if kind == "drill":
         return api.drill(url, **kwargs)
+    if kind == "root_cause":
+        from closedloop.analytics import insights
+
+        return insights.root_cause(url, **kwargs)
     raise ValueError(kind)
 
 
@@ -44,7 +48,7 @@ def _key(url: str, generation: str, kind: str, kwargs: dict[str, Any]) -> str:
 
 
 def ask(url: str, calls: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    """Run named analytics calls {name: (funnel|metrics|drill, kwargs)}; results by name."""
+    """Run named analytics calls {name: (funnel|metrics|drill|root_cause, kwargs)}; results by name."""
     generation = snapshot.schema(url)
     kept = generation != snapshot.LIVE
     out: dict[str, Any] = {}

@@ -69,6 +69,7 @@ def overview(page: PageDep, date_from: From = None, date_to: To = None, team: Te
     }
     for a, b in pairs:
         calls[f"v:{a}"] = ("metrics", {"names": ["velocity"], "from_stage": a, "to_stage": b, **common})
+    calls["why"] = ("root_cause", {"from_stage": "mql", "to_stage": "sql", "pairs": False, **common})
     if not chosen:
         calls["goals"] = ("metrics", {"names": ["goal_attainment"], **common})
     got = numbers.ask(page.url, calls)
@@ -79,6 +80,7 @@ def overview(page: PageDep, date_from: From = None, date_to: To = None, team: Te
     cards = got["cards"]["results"]
     goals = got["goals"]["results"] if "goals" in got else []
     weekly = got["weekly"]["rows"]
+    findings = [f["sentences"][page.lang] for f in got["why"]["findings"][:3]]
 
     steps = Table("funnel", page.t("web.overview.funnel"),
                   [page.t("web.col.stage"), page.t("web.col.leads"), page.t("web.col.conversion"),
@@ -139,4 +141,4 @@ def overview(page: PageDep, date_from: From = None, date_to: To = None, team: Te
     card_list = [(page.t(f"web.metric.{r['metric']}"), value_text(page, r), r) for r in cards]
     return render(page, "overview.html", start=start, end=end, teams=team_names(page), team=chosen,
                   cards=card_list, steps=steps, trend=trend, goals=goal_table, specs=specs,
-                  empty=not counts.get("lead"))  # fmt: skip
+                  empty=not counts.get("lead"), findings=findings)  # fmt: skip
