@@ -58,6 +58,7 @@ def test_keys_built_at_run_time_exist() -> None:
         + [f"web.handoff.{s}" for s in ("open", "accepted", "rejected", "closed")]
         + [f"web.role.{r}" for r in ("admin", "manager", "marketing", "sales", "viewer")]
         + [f"web.unit.{u}" for u in ("days", "hours", "months")]
+        + [f"web.leads.sla.{s}" for s in ("waiting", "overdue")]
         + [f"stage.{s}" for s in ("lead", "mql", "sal", "sql", "opportunity", "customer", "recycled", "lost")]
     )
     missing = [k for k in built if k not in MESSAGES or any(not MESSAGES[k].get(lang) for lang in LANGUAGES)]

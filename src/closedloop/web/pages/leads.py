@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -30,6 +31,7 @@ SORTS = {
 }
 Text = Annotated[str | None, Query(max_length=200)]
 TIMELINE_LIMIT = 300
+BANDS = ("A", "B", "C", "D")
 
 
 def owners(page: Page) -> list[tuple[int, str]]:
@@ -49,6 +51,8 @@ def leads(
     stage: Text = None,
     owner: Annotated[int | None, Query(ge=0, le=2**53)] = None,
     channel: Text = None,
+    band: Annotated[str | None, Query(max_length=2)] = None,
+    sla: Annotated[str | None, Query(pattern="^(overdue|waiting)$")] = None,
     sort: Annotated[str, Query(max_length=10)] = "newest",
     n: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
@@ -68,6 +72,13 @@ def leads(
         stmt = stmt.where(Lead.owner_id == owner)
     if channel:
         stmt = stmt.where(Lead.first_channel == channel)
+    if band:
+        stmt = stmt.where(Lead.score_band == band)
+    if sla:
+        waiting = select(Handoff.lead_id).where(Handoff.status == "open")
+        if sla == "overdue":
+            waiting = waiting.where(Handoff.sla_due_at < datetime.now(UTC))
+        stmt = stmt.where(Lead.id.in_(waiting))
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     order = SORTS.get(sort, SORTS["newest"])
     found = list(
@@ -92,10 +103,18 @@ def leads(
     csv = csv_response(page, [Table("leads", table.caption, ["id", *table.header], raw=table.raw)])
     if csv is not None:
         return csv
-    state = {"q": q, "stage": stage, "owner": owner, "channel": channel, "sort": sort}
+    state = {
+        "q": q,
+        "stage": stage,
+        "owner": owner,
+        "channel": channel,
+        "band": band,
+        "sla": sla,
+        "sort": sort,
+    }
     pages = max(1, -(-total // PAGE_SIZE))
     return render(page, "leads.html", table=table, total=total, n=n, pages=pages, state=state, owners=names,
-                  stages=[s.value for s in Stage], channels=channels, sorts=list(SORTS),
+                  stages=[s.value for s in Stage], channels=channels, bands=BANDS, sorts=list(SORTS),
                   prev=page.link("/leads", {**state, "n": n - 1}) if n > 1 else None,
                   next=page.link("/leads", {**state, "n": n + 1}) if n < pages else None)  # fmt: skip
 
