@@ -38,10 +38,20 @@ def parse_timestamps(series: pd.Series, tz: Any) -> pd.Series:
 
 
 def sqlite_stamps(stamps: pd.Series) -> pd.Series:
-    """UTC timestamps as SQLite stores UTCDateTime ('YYYY-MM-DD HH:MM:SS.ffffff'), vectorised."""
-    values = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-    text = np.char.replace(np.datetime_as_string(values, unit="us"), "T", " ")
+    """UTC timestamps as SQLite stores UTCDateTime ('YYYY-MM-DD HH:MM:SS.ffffff'), in pyarrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    micros = pa.array(stamps.dt.tz_convert("UTC").astype("datetime64[us, UTC]"))
+    # Arrow prints a microsecond timestamp's seconds with their six decimals.
+    text = pc.strftime(micros, format="%Y-%m-%d %H:%M:%S").to_numpy(zero_copy_only=False)
     return pd.Series(text.astype(object), index=stamps.index)
+
+
+def hex_ids(prefix: str, hashes: np.ndarray) -> list[str]:
+    """`prefix` + each uint64 as 16 lower-case hex digits (as f"{h:016x}"), vectorised."""
+    digits = np.frombuffer(hashes.astype(">u8").tobytes().hex().encode("ascii"), dtype="S16")
+    return np.char.add(prefix, digits.astype("U16")).tolist()
 
 
 def id_text(ids: pd.Series) -> pd.Series:

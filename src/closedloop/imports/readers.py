@@ -215,8 +215,15 @@ def dedupe_columns(header: list[str]) -> tuple[list[str], dict[str, list[str]]]:
 
 
 def _drop_blank(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    values = frame[columns].astype(str)
-    blank = values.apply(lambda col: col.str.strip().eq("")).all(axis=1)
+    if not columns:
+        return frame.iloc[0:0]  # no header cell: every row is blank under it
+    # Only rows whose first cell is blank can be blank lines: test the other cells of those alone.
+    maybe = frame[columns[0]].astype(str).str.strip().eq("").to_numpy(dtype=bool)
+    if not maybe.any():
+        return frame
+    values = frame.loc[maybe, columns].astype(str)
+    blank = maybe.copy()
+    blank[maybe] = values.apply(lambda col: col.str.strip().eq("")).all(axis=1).to_numpy(dtype=bool)
     return frame.loc[~blank] if bool(blank.any()) else frame
 
 

@@ -72,6 +72,9 @@ class TouchpointsProcessor:
         ):
             if generic not in df.columns:
                 df[generic] = m.constants.get(generic, "")
+        # Columns neither in the file nor given a constant: nothing to check, NULL to write.
+        blank = ctx.cache["blank"] = {g for g in (*TEXT_FIELDS, *URL_FIELDS) if g not in m.mapped.values()}
+        blank -= {g for g, constant in m.constants.items() if constant}
         rows = frame[ROW_COLUMN].to_numpy()
         bad = np.zeros(len(df), dtype=bool)
         reverse = {generic: column for column, generic in m.mapped.items()}
@@ -97,9 +100,9 @@ class TouchpointsProcessor:
         fail((occurred.isna() & (df["occurred_at"] != "")).to_numpy(), "occurred_at", "not a date/time")
         df["type"] = df["type"].str.lower().replace("", "other")
         fail(~df["type"].isin(TOUCH_TYPES).to_numpy(), "type", f"not a touch type ({', '.join(TOUCH_TYPES)})")
-        for name in TEXT_FIELDS:
+        for name in [n for n in TEXT_FIELDS if n not in blank]:
             fail((df[name].str.len() > 255).to_numpy(), name, "longer than 255 characters")
-        for name in URL_FIELDS:
+        for name in [n for n in URL_FIELDS if n not in blank]:
             fail((df[name].str.len() > 2000).to_numpy(), name, "longer than 2000 characters")
         explicit = df["channel"] != ""
         canonical = df["channel"].str.casefold().map(CHANNEL_NAMES)
@@ -199,7 +202,7 @@ class TouchpointsProcessor:
             + good["utm_medium"] + "|" + good["utm_campaign"] + "|" + good["landing_page"]
         )  # fmt: skip
         hashes = pd.util.hash_array(natural.to_numpy(dtype=object), categorize=False)
-        synthetic = pd.Series([f"import:{h:016x}" for h in hashes], index=good.index)
+        synthetic = pd.Series(columns_ops.hex_ids("import:", hashes), index=good.index)
         good["external_id"] = good["external_id"].where(good["external_id"] != "", synthetic)
         before = len(good)
         good = good.drop_duplicates("external_id", keep="last")
@@ -225,7 +228,11 @@ class TouchpointsProcessor:
         return frame.set_index("external_id")
 
     def _columns(self, ctx: ImportContext, frame: pd.DataFrame) -> dict[str, list[Any]]:
-        columns = {name: columns_ops.object_column(frame[name]) for name in (*TEXT_FIELDS, *URL_FIELDS)}
+        blank = ctx.cache.get("blank", set())
+        columns = {
+            name: [None] * len(frame) if name in blank else columns_ops.object_column(frame[name])
+            for name in (*TEXT_FIELDS, *URL_FIELDS)
+        }
         columns.update(
             external_id=frame["external_id"].tolist(),
             lead_id=columns_ops.id_column(frame["lead_id"]),

@@ -1,0 +1,72 @@
+"""The vectorised column helpers of the touchpoint import agree with one-value-at-a-time versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from closedloop.imports import columns as columns_ops
+from closedloop.imports import parsing
+from closedloop.imports.readers import ROW_COLUMN, _drop_blank
+from closedloop.imports.service import _total_rows
+
+moments = st.datetimes(
+    min_value=datetime(1990, 1, 1),
+    max_value=datetime(2090, 1, 1),
+    timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30))]
+    ),
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=30))
+def test_hex_ids_match_python_formatting(values: list[int]) -> None:
+    hashes = np.array(values, dtype="uint64")
+    assert columns_ops.hex_ids("import:", hashes) == [f"import:{v:016x}" for v in values]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(moments, min_size=1, max_size=20))
+def test_sqlite_stamps_match_strftime(values: list[datetime]) -> None:
+    series = pd.Series(pd.to_datetime(values, utc=True))
+    expected = [v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") for v in values]
+    assert columns_ops.sqlite_stamps(series).tolist() == expected
+
+
+def test_object_and_id_columns_give_none_for_blank() -> None:
+    assert columns_ops.object_column(pd.Series(["a", "", "b"])) == ["a", None, "b"]
+    assert columns_ops.id_column(pd.Series([3.0, np.nan, 12.0])) == [3, None, 12]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", " ", "Total", " grand total", "總計", "Subtotal:", "©2025", "Copyright x",
+                             "tom", "sales", "c@x.com", "報表產生", "lead1@example.com", "Totally"]),
+            st.sampled_from(["", "Total", "x", " 合計"]),
+            st.sampled_from(["", "y"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)  # fmt: skip
+def test_total_rows_agree_with_the_row_rule(cells: list[tuple[str, str, str]]) -> None:
+    frame = pd.DataFrame(cells, columns=["a", "b", "c"])
+    found = _total_rows(frame, ["a", "b", "c"]).tolist()
+
+    def by_hand(row: tuple[str, str, str]) -> bool:
+        first = next((c for c in row if c.strip()), row[-1])
+        return bool(parsing.TOTAL_RE.match(first) or parsing.FOOTER_RE.match(first))
+
+    assert found == [by_hand(row) for row in cells]
+
+
+def test_drop_blank_keeps_rows_with_any_cell() -> None:
+    frame = pd.DataFrame({"a": ["", "x", " ", ""], "b": ["", "", " ", "y"], ROW_COLUMN: [2, 3, 4, 5]})
+    assert _drop_blank(frame, ["a", "b"])[ROW_COLUMN].tolist() == [3, 5]
