@@ -33,8 +33,8 @@ def attainment(
         url, ["goal_attainment"], date_from=date_from, date_to=date_to, as_of=as_of, scope=scope
     )
     goals: dict[str, Goal] = {}
-    for goal in session.scalars(select(Goal).order_by(Goal.period_start, Goal.id)):
-        goals.setdefault(goal.name, goal)
+    for row in session.scalars(select(Goal).order_by(Goal.period_start, Goal.id)):
+        goals.setdefault(row.name, row)
     rows = []
     for result in found["results"]:
         name = result["group"]["goal"]

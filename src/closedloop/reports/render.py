@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from closedloop.i18n import MESSAGES, translate
+from closedloop.i18n import translate
+from closedloop.i18n.catalog import MESSAGES
 
 FONTS = {"en": "Noto Sans CJK TC", "zh-TW": "Noto Sans CJK TC", "zh-CN": "Noto Sans CJK SC"}
 HTML_LANG = {"en": "en", "zh-TW": "zh-Hant-TW", "zh-CN": "zh-Hans-CN"}

@@ -143,7 +143,7 @@ def leads_or_follow_up(url: str, *, as_of: datetime, today: date) -> dict[str, A
 
     before, after = follow_up_blocks(today)
     found = mix_vs_rate(url, dimension="channel", before=(before[0].isoformat(), before[1].isoformat()),
-                        after=(after[0].isoformat(), after[1].isoformat()), as_of=as_of,
+                        after=(after[0].isoformat(), after[1].isoformat()), as_of=as_of.isoformat(),
                         window=FOLLOW_UP_DAYS)  # fmt: skip
     return {
         "before": [before[0].isoformat(), before[1].isoformat()], "after": [after[0].isoformat(), after[1].isoformat()],

@@ -11,7 +11,21 @@ from sqlalchemy import func, select
 
 from closedloop.access import policy
 from closedloop.api.deps import CurrentActor, SessionDep
-from closedloop.api.types import Day, Id, IdPath, In, Limit, LongText, Moment, Name200, Offset, Text
+from closedloop.api.types import (
+    Day,
+    Id,
+    IdPath,
+    In,
+    Limit,
+    LongText,
+    Moment,
+    Name200,
+    Name300,
+    Offset,
+    Str32,
+    Str64,
+    Str300,
+)
 from closedloop.errors import Forbidden
 from closedloop.i18n import translate
 from closedloop.reviews import service
@@ -20,7 +34,7 @@ from closedloop.reviews.models import Review
 from closedloop.users.actor import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["reviews"])
-Segment = dict[Text(32), Text(300)]  # type: ignore[valid-type]
+Segment = dict[Str32, Str300]
 
 
 def _can_read(actor: Actor) -> None:
@@ -48,17 +62,17 @@ class ReviewPatch(In):
 
 
 class ActionItemIn(In):
-    title: Text(500, 1)  # type: ignore[valid-type]
+    title: Name300
     owner_id: Id | None = None
     due_date: Day
-    metric: Text(64, 1)  # type: ignore[valid-type]
+    metric: Str64
     segment: Segment = Field(default_factory=dict)
-    from_stage: Text(16) | None = None  # type: ignore[valid-type]
-    to_stage: Text(16) | None = None  # type: ignore[valid-type]
+    from_stage: Str32 | None = None
+    to_stage: Str32 | None = None
 
 
 class ActionItemPatch(In):
-    title: Text(500, 1) | None = None  # type: ignore[valid-type]
+    title: Name300 | None = None
     owner_id: Id | None = None
     due_date: Day | None = None
     status: Literal["open", "in_progress", "done", "dropped"] | None = None
