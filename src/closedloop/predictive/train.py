@@ -123,7 +123,7 @@ def _models(n_categorical: int, n_columns: int, levels: list[int]) -> tuple[Any,
                             ("scale", StandardScaler())])  # fmt: skip
         transforms.append(("num", numeric, num_idx))
     logit = Pipeline(
-        [("columns", ColumnTransformer(transforms)), ("model", LogisticRegression(max_iter=2000))]
+        [("columns", ColumnTransformer(transforms)), ("model", LogisticRegression(max_iter=300, tol=1e-3))]
     )
     nb = CategoricalNB(alpha=1.0, min_categories=[n + 1 for n in levels]) if levels else None
     return hgb, logit, nb

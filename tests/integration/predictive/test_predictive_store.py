@@ -130,6 +130,10 @@ def test_a_drifted_score_distribution_raises_an_alert(store, seed_leads) -> None
         message = s.scalars(select(OutboxMessage).where(OutboxMessage.topic == service.DRIFT_TOPIC)).one()
         assert message.payload["model_version"] == version
         assert set(message.payload["text"]) == {"en", "zh-TW", "zh-CN"}
+        # The worker's job: rescore with every active model and check drift (no churn model: skipped).
+        done = service.run_schedule(s, lambda: AS_OF + timedelta(days=1))
+        s.commit()
+    assert set(done) == {"won", "won_drift"} and done["won"]["scored"] == 40
 
 
 def test_churn_model_trains_scores_and_feeds_predictive_ltv(store, seed_leads) -> None:
