@@ -251,6 +251,8 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("web.drill.title", "Leads at {stage}", "{stage}的潛在客戶", "{stage}的潜在客户"),
     ("web.drill.back", "Back to the funnel", "回到漏斗", "返回漏斗"),
     ("web.leads.count", "{count} leads", "共 {count} 位潛在客戶", "共 {count} 位潜在客户"),
+    ("web.leads.count_more", "More than {count} leads", "超過 {count} 位潛在客戶", "超过 {count} 位潜在客户"),
+    ("web.page", "Page {n}", "第 {n} 頁", "第 {n} 页"),
     ("web.leads.band", "Score band", "分數等級", "分数等级"),
     ("web.leads.sla", "SLA status", "SLA 狀態", "SLA 状态"),
     ("web.leads.sla.waiting", "Waiting for sales", "等待業務回應", "等待销售响应"),

@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from closedloop.access.scope import scoped
-from closedloop.analytics import api
 from closedloop.analytics.declarations import LEAD_DIMENSIONS
 from closedloop.errors import Forbidden
 from closedloop.leads.models import Lead
@@ -33,7 +32,7 @@ def _today(page: Page) -> Any:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    return datetime.now(ZoneInfo(api.workspace(page.url).time_zone)).date()
+    return datetime.now(ZoneInfo(numbers.workspace(page.url).time_zone)).date()
 
 
 def _state(page: Page, stage: list[str], mode: str | None, by: list[str], where: list[str], date_from: str | None,
@@ -111,7 +110,7 @@ def explorer(page: PageDep, stage: Many, by: Many, where: Many, mode: Text = Non
     csv = csv_response(page, [Table("funnel", table.caption, csv_header, raw=table.raw)])
     if csv is not None:
         return csv
-    spec = charts.grouped_bars(chart_rows[: 40 * len(stages)], title=page.t("web.funnel.table"),
+    spec = numbers.chart(charts.grouped_bars, chart_rows[: 40 * len(stages)], title=page.t("web.funnel.table"),
                                key_label=" · ".join(dim_labels) or page.t("web.all"),
                                value_label=page.t("web.col.leads"), group_label=page.t("web.col.stage"))  # fmt: skip
     return render(page, "funnel.html", st=st, table=table, specs={"funnel": spec}, all_stages=ALL_STAGES,

@@ -24,14 +24,16 @@ from closedloop.web.pages.tables import Table, csv_response
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE_SIZE = 50
 SORTS = {
-    "newest": Lead.created_at.desc(),
-    "oldest": Lead.created_at.asc(),
+    # Newest and oldest by id (the order records were added): the primary key index serves it.
+    "newest": Lead.id.desc(),
+    "oldest": Lead.id.asc(),
     "score": Lead.score.desc().nulls_last(),
     "stage": Lead.stage.asc(),
 }
 Text = Annotated[str | None, Query(max_length=200)]
 TIMELINE_LIMIT = 300
 BANDS = ("A", "B", "C", "D")
+COUNT_CAP = 10_000
 
 
 def owners(page: Page) -> list[tuple[int, str]]:
@@ -79,7 +81,13 @@ def leads(
         if sla == "overdue":
             waiting = waiting.where(Handoff.sla_due_at < datetime.now(UTC))
         stmt = stmt.where(Lead.id.in_(waiting))
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    # Counting stops at COUNT_CAP: "10,000+" is as useful as an exact figure and far cheaper.
+    total = (
+        db.scalar(
+            select(func.count()).select_from(stmt.with_only_columns(Lead.id).limit(COUNT_CAP + 1).subquery())
+        )
+        or 0
+    )
     order = SORTS.get(sort, SORTS["newest"])
     found = list(
         db.scalars(stmt.order_by(order, Lead.id.desc()).limit(PAGE_SIZE).offset((n - 1) * PAGE_SIZE))
@@ -113,10 +121,10 @@ def leads(
         "sort": sort,
     }
     pages = max(1, -(-total // PAGE_SIZE))
-    return render(page, "leads.html", table=table, total=total, n=n, pages=pages, state=state, owners=names,
+    return render(page, "leads.html", table=table, total=total, capped=total > COUNT_CAP, n=n, pages=pages, state=state, owners=names,
                   stages=[s.value for s in Stage], channels=channels, bands=BANDS, sorts=list(SORTS),
                   prev=page.link("/leads", {**state, "n": n - 1}) if n > 1 else None,
-                  next=page.link("/leads", {**state, "n": n + 1}) if n < pages else None)  # fmt: skip
+                  next=page.link("/leads", {**state, "n": n + 1}) if n < pages or (total > COUNT_CAP and len(found) == PAGE_SIZE) else None)  # fmt: skip
 
 
 def _accounts(db: Any, ids: list[int | None]) -> dict[int, str]:

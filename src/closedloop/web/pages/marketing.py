@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from closedloop.analytics import api, snapshot
+from closedloop.analytics import snapshot
 from closedloop.web import charts
 from closedloop.web.pages import numbers
 from closedloop.web.pages.common import PageDep, PageRoute, period, render
@@ -63,7 +63,7 @@ def attribution(page: PageDep, conversion: Conversion = "won", by: Key = "channe
     )
     if csv is not None:
         return csv
-    spec = charts.grouped_bars(chart_rows, title=page.t("web.attribution.table"), key_label=page.t(f"web.dim.{by}"),
+    spec = numbers.chart(charts.grouped_bars, chart_rows, title=page.t("web.attribution.table"), key_label=page.t(f"web.dim.{by}"),
                                value_label=page.t("web.col.credit"), group_label=page.t("web.col.model"))  # fmt: skip
     return render(page, "attribution.html", table=table, specs={"credit": spec} if chart_rows else {},
                   conversion=conversion, by=by, conversions=Conversion.__args__, keys=Key.__args__)  # type: ignore[attr-defined]  # fmt: skip
@@ -83,7 +83,7 @@ def campaigns_page(page: PageDep, date_from: From = None, date_to: To = None) ->
     from zoneinfo import ZoneInfo
 
     page.require("campaigns", "read")
-    ws = api.workspace(page.url)
+    ws = numbers.workspace(page.url)
     start, end = period(date_from, date_to, datetime.now(ZoneInfo(ws.time_zone)).date())
     scope, _ = page.scope()
     common = {"date_from": start, "date_to": end, "by": ["campaign"], "scope": scope}  # fmt: skip
@@ -114,6 +114,6 @@ def campaigns_page(page: PageDep, date_from: From = None, date_to: To = None) ->
     if csv is not None:
         return csv
     spend_rows = [{"key": r[0], "value": r[1] or 0} for r in table.raw[:15]]
-    specs = {"spend": charts.bars(spend_rows, title=page.t("web.campaigns.spend"), key_label=page.t("web.dim.campaign"),
+    specs = {"spend": numbers.chart(charts.bars, spend_rows, title=page.t("web.campaigns.spend"), key_label=page.t("web.dim.campaign"),
                                   value_label=page.t("web.metric.spend"))} if spend_rows else {}  # fmt: skip
     return render(page, "campaigns.html", table=table, specs=specs, start=start, end=end)

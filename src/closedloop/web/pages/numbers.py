@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -70,3 +71,32 @@ def ask(url: str, calls: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Any
                 while len(_KEPT) > KEEP:
                     _KEPT.popitem(last=False)
     return out
+
+
+def workspace(url: str) -> Any:
+    """The workspace settings as the analytics layer reads them, kept per snapshot."""
+    generation = snapshot.schema(url)
+    key = _key(url, generation, "workspace", {})
+    with _LOCK:
+        if generation != snapshot.LIVE and key in _KEPT:
+            return _KEPT[key]
+    found = api.workspace(url)
+    if generation != snapshot.LIVE:
+        with _LOCK:
+            _KEPT[key] = found
+    return found
+
+
+def chart(build: Callable[..., dict[str, Any]], rows: list[dict[str, Any]], **labels: Any) -> dict[str, Any]:
+    """A chart spec, built once per distinct rows and labels (Altair takes ~0.1 s for a busy chart)."""
+    key = json.dumps([build.__name__, rows, labels], sort_keys=True, default=str)
+    with _LOCK:
+        if key in _KEPT:
+            _KEPT.move_to_end(key)
+            return _KEPT[key]
+    spec = build(rows, **labels)
+    with _LOCK:
+        _KEPT[key] = spec
+        while len(_KEPT) > KEEP:
+            _KEPT.popitem(last=False)
+    return spec

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from closedloop.analytics import api
 from closedloop.users.models import Team
 from closedloop.web import charts
 from closedloop.web.pages import numbers
@@ -55,7 +54,7 @@ def value_text(page: Any, result: dict[str, Any]) -> str:
 def overview(page: PageDep, date_from: From = None, date_to: To = None, team: TeamQ = None) -> Response:
     """Goals vs actual, the waterfall with conversion and velocity, weekly trends, SLA, win rate, deal size."""
     page.require("leads", "summary")
-    ws = api.workspace(page.url)
+    ws = numbers.workspace(page.url)
     today = datetime.now(ZoneInfo(ws.time_zone)).date()
     start, end = period(date_from, date_to, today)
     where, chosen = filters(page, team)
@@ -133,9 +132,9 @@ def overview(page: PageDep, date_from: From = None, date_to: To = None, team: Te
     if csv is not None:
         return csv
     specs = {
-        "funnel": charts.funnel(chart_rows, title=page.t("web.overview.funnel"), stage_label=page.t("web.col.stage"),
+        "funnel": numbers.chart(charts.funnel, chart_rows, title=page.t("web.overview.funnel"), stage_label=page.t("web.col.stage"),
                                 count_label=page.t("web.col.leads")),
-        "trend": charts.trend(trend_points, title=page.t("web.overview.trend"), x_label=page.t("web.col.week"),
+        "trend": numbers.chart(charts.trend, trend_points, title=page.t("web.overview.trend"), x_label=page.t("web.col.week"),
                               y_label=page.t("web.col.leads"), series_label=page.t("web.col.stage")),
     }  # fmt: skip
     card_list = [(page.t(f"web.metric.{r['metric']}"), value_text(page, r), r) for r in cards]

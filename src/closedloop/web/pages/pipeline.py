@@ -9,7 +9,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from closedloop.access.scope import get_visible, scoped
-from closedloop.analytics import api
 from closedloop.deals import service as deal_service
 from closedloop.deals.models import Deal
 from closedloop.errors import Conflict, UserError
@@ -35,7 +34,7 @@ def show(page: Page, *, flash: str | None = None, kind: str = "ok", status: int 
     """The board."""
     db = page.request.state.db
     stages = [s for s in deal_service.stages(db) if s.outcome == "open" and s.is_active]
-    ws = api.workspace(page.url)
+    ws = numbers.workspace(page.url)
     scope, _ = page.scope()
     got = numbers.ask(page.url, {"open": ("metrics", {"names": ["pipeline_as_of"], "by": ["deal_stage"],
                                                       "scope": scope})})  # fmt: skip
