@@ -13,6 +13,7 @@ from closedloop.audit import service as audit_service
 from closedloop.clock import Clock, system_clock
 from closedloop.errors import NotFound, ValidationFailed
 from closedloop.i18n import translate
+from closedloop.reviews import pack
 from closedloop.reviews.agenda import build_agenda, item_dict
 from closedloop.reviews.models import ACTION_STATUSES, REVIEW_STATUSES, ActionItem, Review
 from closedloop.users.actor import Actor
@@ -88,6 +89,9 @@ def create_review(
         url, session=session, period=(period_start, period_end), previous=previous, as_of=data_as_of
     )
     agenda["followed_up"] = [item_dict(item) for item in measured]
+    agenda["frozen"] = pack.sections(
+        url, session=session, period=(period_start, period_end), as_of=data_as_of
+    )
     review.agenda = agenda
     session.flush()
     audit_service.record(session, actor=actor, action="review.created", entity_type="review",

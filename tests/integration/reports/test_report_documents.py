@@ -109,3 +109,34 @@ def test_glossary_is_complete_in_three_languages(history) -> None:
         sla = render_sla_agreement(store.url, session=session, lang=lang, as_of=AS_OF).decode("utf-8")
         assert translate("reports.sla.default_version", lang) in sla
         assert translate("reports.sla.decision", lang, hours="24") in sla
+
+
+def test_weekly_pack_of_a_reviewed_week_keeps_the_numbers_the_review_froze(history) -> None:
+    from datetime import datetime
+
+    from closedloop.analytics import api
+    from closedloop.leads.models import Lead, LifecycleEvent
+    from closedloop.reviews import service
+    from closedloop.users.actor import Actor
+
+    store, session = history["store"], history["session"]
+    manager = Actor(user_id=history["manager"], role="manager")
+    service.create_review(session=session, url=store.url, actor=manager, title="Week 11", period_start=date(2026, 3, 9),
+                          period_end=date(2026, 3, 15), as_of=datetime.fromisoformat(AS_OF))  # fmt: skip
+    session.commit()
+    # A late import: a lead back-dated into the reviewed week.
+    late = datetime.fromisoformat("2026-03-12T04:00:00+00:00")
+    lead = Lead(email="late@example.com", created_at=late, recorded_at=datetime.fromisoformat(AS_OF))
+    session.add(lead)
+    session.flush()
+    session.add(LifecycleEvent(lead_id=lead.id, to_stage="lead", occurred_at=late, recorded_at=late, implied=False,
+                               source="import"))  # fmt: skip
+    session.commit()
+    live = api.funnel(store.url, mode="period", date_from="2026-03-09", date_to="2026-03-15", as_of=AS_OF)
+    assert live["rows"][0]["counts"]["lead"] == 3  # L5, L6 and the late one
+    _, pack = render_pack(store.url, session=session, kind="weekly", output_format="html",
+                          as_of="2026-03-20T09:00:00+08:00")  # fmt: skip
+    assert pack["data_as_of"] == AS_OF
+    assert pack["agenda"]["figures"]["stage_count:lead"]["value"] == 2  # as issued
+    assert pack["funnel"]["rows"][0]["counts"]["lead"] == 2
+    assert pack["review"]["title"] == "Week 11"
