@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,8 +22,8 @@ class PredictiveModel(Base):
     kind: Mapped[str] = mapped_column(String(16))  # lead | churn
     target: Mapped[str] = mapped_column(String(16))  # won | sql | churn
     algorithm: Mapped[str] = mapped_column(String(64))
-    metrics: Mapped[dict[str, object]] = mapped_column(JsonDoc, default=dict)
-    features: Mapped[dict[str, object]] = mapped_column(JsonDoc, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    features: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     train_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     train_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -204,14 +204,14 @@ def _recent_calibration(*, session: Session, model: PredictiveModel, now: dateti
         .where(LeadScore.kind == "predictive", LeadScore.model_version == model.version)
         .order_by(LeadScore.scored_at)
     ).all()
-    first = {}
+    first: dict[int, tuple[float, datetime]] = {}
     for lead_id, score, scored_at in rows:
         first.setdefault(lead_id, (float(score), scored_at))
     decided = dict(
         zip(known["lead_id"].astype(int), zip(known["label"], known["decided_at"], strict=True), strict=True)
     )
     pairs = [(p, int(decided[i][0])) for i, (p, at) in first.items()
-             if i in decided and _utc(decided[i][1]) >= at]  # fmt: skip
+             if i in decided and (_utc(decided[i][1]) or at) >= at]  # fmt: skip
     if not pairs:
         return {"n": 0, "predicted": None, "observed": None, "brier": None}
     p, y = (np.array(v, dtype=float) for v in zip(*pairs, strict=True))
@@ -269,13 +269,14 @@ def apply_churn_model(*, session: Session, clock: Clock = system_clock) -> dict[
     model = registry.active(session=session, kind="churn", target="churn")
     now = clock()
     frame, _, _, p = _score_accounts(session, model, now)
-    rows = [{"account_id": int(a), "scored_at": now, "probability": float(q), "model_version": model.version}
-            for a, q in zip(frame["account_id"], p, strict=True)]  # fmt: skip
+    probabilities = [float(q) for q in p]
+    rows = [{"account_id": int(a), "scored_at": now, "probability": q, "model_version": model.version}
+            for a, q in zip(frame["account_id"], probabilities, strict=True)]  # fmt: skip
     if rows:
         session.execute(insert(AccountChurnScore), rows)
     session.flush()
     return {"model_version": model.version, "scored": len(rows),
-            "mean_probability": float(sum(r["probability"] for r in rows) / len(rows)) if rows else None}  # fmt: skip
+            "mean_probability": sum(probabilities) / len(probabilities) if probabilities else None}  # fmt: skip
 
 
 def explain_account(

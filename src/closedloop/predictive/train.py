@@ -45,7 +45,7 @@ def fit_encoding(frame: pd.DataFrame, categorical: list[str], numeric: list[str]
     for name in categorical:
         counts = frame[name].astype(str).value_counts()
         vocab[name] = [str(v) for v in counts[counts >= MIN_COUNT].index[:MAX_LEVELS]]
-    encoding = {"categorical": categorical, "numeric": numeric, "vocab": vocab}
+    encoding: dict[str, Any] = {"categorical": categorical, "numeric": numeric, "vocab": vocab}
     X = encode(frame, encoding)
     # The reference lead: the most common value of each category, the median of each number.
     reference = [float(np.bincount(X[:, i].astype(np.int64)).argmax()) for i in range(len(categorical))]
