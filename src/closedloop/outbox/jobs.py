@@ -1,4 +1,4 @@
-"""The worker's scheduled jobs: SLA breach detection and score decay, run between deliveries."""
+"""The worker's scheduled jobs (SLA breaches, score decay, predictive scores), run between deliveries."""
 
 from __future__ import annotations
 
@@ -33,9 +33,21 @@ def _rescore(session: Session, clock: Clock) -> object:
     return scoring_service.rescore(session=session, clock=clock)
 
 
-def default_jobs(*, breaches_every: timedelta, rescore_every: timedelta) -> list[ScheduledJob]:
-    """SLA breach detection (its escalations go out through this outbox) and score decay."""
+def _predictive(session: Session, clock: Clock) -> object:
+    from closedloop.predictive import service as predictive_service
+
+    return predictive_service.run_schedule(session, clock)
+
+
+def default_jobs(
+    *,
+    breaches_every: timedelta,
+    rescore_every: timedelta,
+    predictive_every: timedelta = timedelta(hours=6),
+) -> list[ScheduledJob]:
+    """SLA breach detection (escalations go out through this outbox), score decay, predictive scoring and drift."""
     return [
         ScheduledJob("sla_breaches", breaches_every, _detect_breaches),
         ScheduledJob("rescore", rescore_every, _rescore),
+        ScheduledJob("predictive", predictive_every, _predictive),
     ]
