@@ -100,3 +100,17 @@ def chart(build: Callable[..., dict[str, Any]], rows: list[dict[str, Any]], **la
         while len(_KEPT) > KEEP:
             _KEPT.popitem(last=False)
     return spec
+
+
+def kept(url: str, name: str, compute: Callable[[], Any]) -> Any:
+    """Any value read from the store, kept while the analytics snapshot (the store's state) is current."""
+    generation = snapshot.schema(url)
+    key = _key(url, generation, name, {})
+    with _LOCK:
+        if generation != snapshot.LIVE and key in _KEPT:
+            return _KEPT[key]
+    value = compute()
+    if generation != snapshot.LIVE:
+        with _LOCK:
+            _KEPT[key] = value
+    return value

@@ -25,6 +25,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=200)]
 WORKING_STAGES = ("mql", "sal", "sql")
 DONE = ("accepted", "rejected", "qualified", "logged", "deal_opened")
+QUEUE_SIZE = 50  # the most urgent first; a longer list is not worked through in one sitting
 
 
 def _items(page: Page) -> list[tuple[Handoff, Lead]]:
@@ -38,7 +39,9 @@ def _items(page: Page) -> list[tuple[Handoff, Lead]]:
         stmt = stmt.where(Handoff.owner_id == page.actor.user_id)
     else:
         stmt = scoped(stmt, Handoff, page.actor)
-    stmt = stmt.order_by(Handoff.status.desc(), Handoff.sla_due_at.asc().nulls_last(), Handoff.id).limit(200)
+    stmt = stmt.order_by(Handoff.status.desc(), Handoff.sla_due_at.asc().nulls_last(), Handoff.id).limit(
+        QUEUE_SIZE
+    )
     return [(h, lead) for h, lead in page.request.state.db.execute(stmt).all()]
 
 
