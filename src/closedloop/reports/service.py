@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,11 @@ FORMATS = ("html", "pdf")
 def as_of_moment(url: str, as_of: str | datetime | None, clock: Clock = system_clock) -> datetime:
     """`--as-of` read as the analytics layer reads it (a local date or moment; default now)."""
     return api.slice_for(url, as_of=as_of, clock=clock).as_of
+
+
+def _local(url: str, moment: datetime) -> str:
+    """The moment in the reporting time zone, as the packs print it."""
+    return moment.astimezone(ZoneInfo(api.workspace(url).time_zone)).isoformat(timespec="seconds")
 
 
 def _out(html: str, output_format: str) -> bytes:
@@ -48,7 +54,7 @@ def render_glossary(
     """The glossary and "how we work" page in `lang`."""
     moment = as_of_moment(url, as_of, clock)
     html = render.render_html("glossary.html", lang, g=glossary.glossary(session, moment, lang),
-                              as_of=moment.isoformat(timespec="seconds"))  # fmt: skip
+                              as_of=_local(url, moment))  # fmt: skip
     return _out(html, output_format)
 
 
@@ -60,5 +66,5 @@ def render_sla_agreement(
     moment = as_of_moment(url, as_of, clock)
     reasons = [{"code": r, "name": translate(f"reason.{r}", lang)} for r in REJECTION_REASONS]
     html = render.render_html("sla.html", lang, terms=glossary.sla_terms(session, moment, lang), reasons=reasons,
-                              as_of=moment.isoformat(timespec="seconds"))  # fmt: skip
+                              as_of=_local(url, moment))  # fmt: skip
     return _out(html, output_format)
