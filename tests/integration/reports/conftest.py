@@ -57,10 +57,14 @@ def history(store: Any) -> Iterator[dict[str, Any]]:
     ids: dict[str, Any] = {"store": store, "session": session}
     ids["manager"] = h.add(User(email="manager@example.com", role="manager", name="Mei"))
     ids["ae"] = h.add(User(email="ae@example.com", role="sales", name="Wei"))
-    ids["L1"] = h.lead([("lead", "2026-03-03"), ("mql", "2026-03-04"), ("sql", "2026-03-05")], first_channel="Email")
+    ids["L1"] = h.lead(
+        [("lead", "2026-03-03"), ("mql", "2026-03-04"), ("sql", "2026-03-05")], first_channel="Email"
+    )
     ids["L2"] = h.lead([("lead", "2026-03-03"), ("mql", "2026-03-06")], first_channel="Email")
     ids["L3"] = h.lead([("lead", "2026-03-04")], first_channel="Ads")
-    ids["L4"] = h.lead([("lead", "2026-03-05"), ("mql", "2026-03-10"), ("sql", "2026-03-11")], first_channel="Email")
+    ids["L4"] = h.lead(
+        [("lead", "2026-03-05"), ("mql", "2026-03-10"), ("sql", "2026-03-11")], first_channel="Email"
+    )
     ids["L5"] = h.lead([("lead", "2026-03-10"), ("sql", "2026-03-12")], first_channel="Ads")  # MQL implied
     ids["L6"] = h.lead([("lead", "2026-03-11")], first_channel="Ads", source_type="outbound",
                        first_utm_campaign="<script>alert(1)</script>")  # fmt: skip

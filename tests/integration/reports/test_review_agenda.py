@@ -44,7 +44,9 @@ def test_agenda_movements_overdue_and_before_after(history) -> None:
     dropped = service.add_action_item(session=session, url=store.url, actor=manager, review_id=first.id,
                                       title="Old idea", owner_id=None, due_date=date(2026, 3, 1),
                                       metric="win_rate")  # fmt: skip
-    service.update_action_item(session=session, actor=manager, item_id=dropped.id, values={"status": "dropped"})
+    service.update_action_item(
+        session=session, actor=manager, item_id=dropped.id, values={"status": "dropped"}
+    )
     session.commit()
     # Baselines over week 1: Email MQLs L1, L2; win rate 1/2.
     assert (email_mqls.baseline_value, win.baseline_value) == (2.0, 0.5)
@@ -66,7 +68,9 @@ def test_agenda_movements_overdue_and_before_after(history) -> None:
     assert [i["title"] for i in agenda["overdue"]] == ["Win more"]
     # After, over week 2: Email MQLs only L4 (L5 and L7 are Ads); win rate 2/2.
     session.expire_all()
-    after = {i.title: (i.baseline_value, i.current_value, i.current_review_id) for i in session.query(ActionItem)}
+    after = {
+        i.title: (i.baseline_value, i.current_value, i.current_review_id) for i in session.query(ActionItem)
+    }
     assert after == {
         "More Email MQLs": (2.0, 1.0, second.id),
         "Win more": (0.5, 1.0, second.id),
