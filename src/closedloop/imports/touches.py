@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, text, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.orm import Session
 
 from closedloop.audit.models import AuditLog
@@ -327,12 +327,13 @@ class TouchpointsProcessor:
                     "after": {k: columns_ops.json_value(v[1]) for k, v in diff.items()},
                 }
             )
-        from sqlalchemy import bindparam
-
-        t = Touchpoint.__table__
+        # One executemany per set of changed columns, not one statement per row.
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for record in changes:
-            values = {k: v for k, v in record.items() if k != "b_id"}
-            ctx.session.execute(update(t).where(t.c.id == bindparam("b_id")).values(**values), [record])
+            groups.setdefault(tuple(sorted(record)), []).append(record)
+        t = Touchpoint.__table__
+        for records in groups.values():
+            ctx.session.execute(update(t).where(t.c.id == bindparam("b_id")), records)
         if audits:
             ctx.session.execute(insert(AuditLog), audits)
         ctx.report.updated += len(changes)

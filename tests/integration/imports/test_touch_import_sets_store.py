@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
+from closedloop.audit.models import AuditLog
 from closedloop.leads.models import Lead
 from closedloop.marketing.models import Touchpoint
 
@@ -56,3 +57,31 @@ def test_touches_in_several_chunks(store, run_file, csv_file) -> None:
     assert "leads" not in again.changed
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Touchpoint)) == 6
+
+
+def test_changed_rows_update_their_touch_and_are_audited(store, run_file, csv_file) -> None:
+    assert run_file("leads", csv_file("leads.csv", LEADS)).status == "done"
+    header = ["external_id", "lead_external_id", "occurred_at", "type", "utm_source", "utm_medium"]
+    rows = [["T1", "A1", "2025-03-01 10:00", "page_view", "google", "cpc"],
+            ["T2", "B2", "2025-03-02 10:00", "page_view", "", ""],
+            ["T3", "C3", "2025-03-03 10:00", "webinar", "", ""]]  # fmt: skip
+    assert run_file("touchpoints", csv_file("t1.csv", [header, *rows]), chunk_rows=2).inserted == 3
+    rows[0][4:6] = ["facebook", "paid_social"]  # source and medium change, so does the derived channel
+    rows[1][3] = "ad_click"  # only the type changes
+    report = run_file("touchpoints", csv_file("t2.csv", [header, *rows]), chunk_rows=2)
+    assert (report.inserted, report.updated, report.unchanged) == (0, 2, 1)
+    with store.session() as session:
+        touches = {t.external_id: t for t in session.scalars(select(Touchpoint))}
+        assert (touches["T1"].utm_source, touches["T1"].utm_medium, touches["T1"].channel) == (
+            "facebook", "paid_social", "Paid Social")  # fmt: skip
+        assert (touches["T2"].type, touches["T3"].type) == ("ad_click", "webinar")
+        audits = session.scalars(select(AuditLog).where(AuditLog.action == "touchpoint.updated")).all()
+        changes = {a.entity_id: (a.before, a.after) for a in audits}
+        assert changes[str(touches["T2"].id)] == ({"type": "page_view"}, {"type": "ad_click"})
+        before, after = changes[str(touches["T1"].id)]
+        assert (before["utm_source"], after["utm_source"], after["utm_medium"]) == (
+            "google",
+            "facebook",
+            "paid_social",
+        )
+        assert len(audits) == 2
