@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 
 from closedloop.access import policy
+from closedloop.access.scope import visibility
+from closedloop.analytics.slicing import Scope
 from closedloop.api.deps import CurrentActor, SessionDep
 from closedloop.api.helpers import check_assignment, flush, page
 from closedloop.api.schemas_records import GoalIn, GoalOut, GoalPatch
@@ -15,6 +17,7 @@ from closedloop.api.types import IdPath, Limit, Offset, Page
 from closedloop.audit import service as audit_service
 from closedloop.errors import NotFound, ValidationFailed
 from closedloop.goals.models import Goal
+from closedloop.goals.service import joint_scorecard
 from closedloop.i18n import translate
 
 router = APIRouter(prefix="/api/v1", tags=["goals"])
@@ -37,6 +40,25 @@ def list_goals(session: SessionDep, actor: CurrentActor, limit: Limit = 100, off
     """Shared goals (targets, no personal data: every role)."""
     policy.require(actor, "goals", "read")
     return page(session, select(Goal), Goal.id, limit, offset)
+
+
+@router.get("/goals/scorecard")
+def scorecard(
+    session: SessionDep,
+    actor: CurrentActor,
+    date_from: Annotated[str, Query(alias="from", description="First local date (YYYY-MM-DD).")],
+    date_to: Annotated[str, Query(alias="to", description="Last local date, inclusive.")],
+    as_of: str | None = None,
+) -> Any:
+    """Goal attainment with run-rate, and the joint scorecard (each team credited with the other's outcome)."""
+    policy.require(actor, "goals", "read")
+    seen = visibility(session=session, actor=actor)
+    scope = None if seen.everything else Scope(seen.owner_ids, seen.team_ids)
+    bind: Any = session.get_bind()
+    url = str(bind.url.render_as_string(hide_password=False))
+    return joint_scorecard(
+        url, session=session, date_from=date_from, date_to=date_to, as_of=as_of, scope=scope
+    )
 
 
 @router.get("/goals/{goal_id}", response_model=GoalOut)

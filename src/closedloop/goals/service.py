@@ -25,7 +25,7 @@ SIDES = ("marketing", "sales")
 
 
 def attainment(
-    url: str, *, session: Session, date_from: str | date, date_to: str | date, as_of: str | datetime,
+    url: str, *, session: Session, date_from: str | date, date_to: str | date, as_of: str | datetime | None,
     scope: Any = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Each goal overlapping the period: actual, target, attainment, forecast, with its side and owner."""
@@ -100,7 +100,7 @@ def cross_outcomes(url: str, **slicing: Any) -> dict[str, dict[str, Any]]:
 
 
 def joint_scorecard(
-    url: str, *, session: Session, date_from: str | date, date_to: str | date, as_of: str | datetime,
+    url: str, *, session: Session, date_from: str | date, date_to: str | date, as_of: str | datetime | None,
     scope: Any = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Both teams' scores: own goals (joint goals count for both) blended with the other's outcome."""

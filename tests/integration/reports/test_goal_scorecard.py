@@ -50,3 +50,36 @@ def test_attainment_run_rate_and_joint_scorecard(history) -> None:
     assert (sales["cross"]["sla_compliance"], sales["cross"]["acceptance_rate"]) == (0.5, 0.5)
     assert sales["score"] == pytest.approx(0.7 * 0.9375 + 0.3 * 0.5)
     assert (marketing["goals"], sales["goals"]) == (["MQL volume"], ["Win rate"])
+
+
+def test_scorecard_api_for_every_role(history) -> None:
+    import secrets
+
+    from fastapi.testclient import TestClient
+
+    from closedloop.config import Settings
+    from closedloop.users import service as users
+    from closedloop.users.actor import system_actor
+    from closedloop.users.models import User
+    from closedloop.web.app import create_app
+
+    store, session = history["store"], history["session"]
+    session.add(Goal(name="Win rate", metric="win_rate", side="sales", target=Decimal("0.8"), unit="ratio",
+                     period_start=date(2026, 3, 1), period_end=date(2026, 3, 31)))  # fmt: skip
+    viewer = User(email="viewer@example.com", role="viewer")
+    session.add(viewer)
+    session.flush()
+    key = users.create_api_key(session=session, actor=system_actor(), user=viewer)[1]
+    session.commit()
+    app = create_app(Settings(database_url=store.url, secret_key=secrets.token_urlsafe(40)))
+    with TestClient(app) as client:
+        got = client.get("/api/v1/goals/scorecard", params={"from": "2026-03-01", "to": "2026-03-31", "as_of": AS_OF},
+                         headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+        assert got.status_code == 200, got.text
+        assert got.json()["teams"]["sales"]["score"] == pytest.approx(0.7 * 0.9375 + 0.3 * 0.5)
+        assert (
+            client.get(
+                "/api/v1/goals/scorecard", params={"from": "2026-03-01", "to": "2026-03-31"}
+            ).status_code
+            == 401
+        )
