@@ -119,14 +119,19 @@ class TouchpointsProcessor:
         self._reject(ctx, frame, errors)
         if not ok.any():
             return
-        good = df.loc[ok].copy()
-        good["occurred_at"] = occurred[ok]
-        good["lead_id"] = lead_ids[ok]
+        every = bool(ok.all())  # the common case: no row filtering (a take over every column) at all
+
+        def kept(series: pd.Series) -> pd.Series:
+            return series if every else series[ok]
+
+        good = df.copy() if every else df.loc[ok].copy()
+        good["occurred_at"] = kept(occurred)
+        good["lead_id"] = kept(lead_ids)
         good["visitor_id"] = self._resolve_visitors(ctx, good["visitor_id"], good["occurred_at"])
         good["campaign_id"] = self._resolve_campaigns(ctx, good)
-        good["channel_explicit"] = explicit[ok]
+        good["channel_explicit"] = kept(explicit)
         derived = channel_rules.derive_channels(good, ctx.cache["rules"])
-        good["channel"] = canonical[ok].where(good["channel_explicit"], derived)
+        good["channel"] = kept(canonical).where(good["channel_explicit"], derived)
         self._write(ctx, good)
 
     def _reject(self, ctx: ImportContext, frame: pd.DataFrame, errors: list[RowError]) -> None:
@@ -205,11 +210,13 @@ class TouchpointsProcessor:
         synthetic = pd.Series(columns_ops.hex_ids("import:", hashes), index=good.index)
         good["external_id"] = good["external_id"].where(good["external_id"] != "", synthetic)
         before = len(good)
-        good = good.drop_duplicates("external_id", keep="last")
+        repeated = good["external_id"].duplicated(keep="last").to_numpy(dtype=bool)
+        if repeated.any():
+            good = good.loc[~repeated]
         ctx.report.unchanged += before - len(good)
         existing = self._existing(session, good["external_id"].tolist())
         is_new = ~good["external_id"].isin(existing.index)
-        new = good.loc[is_new]
+        new = good if bool(is_new.all()) else good.loc[is_new]
         if len(new):
             self._insert(ctx, new)
             ctx.report.inserted += len(new)
