@@ -27,6 +27,7 @@ ROUTER_MODULES = (
     "closedloop.deals.router",
     "closedloop.handoffs.router",
     "closedloop.goals.router",
+    "closedloop.policies.router",
     "closedloop.reviews.router",
     "closedloop.audit.router",
     "closedloop.quarantine.router",
