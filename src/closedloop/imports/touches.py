@@ -55,6 +55,7 @@ class TouchpointsProcessor:
     def process(self, ctx: ImportContext, frame: pd.DataFrame) -> None:
         m = ctx.mapping
         df = pd.DataFrame(index=frame.index)
+        fill: dict[str, pd.Series] = {}
         for column, generic in m.mapped.items():
             df[generic] = frame[column].astype(str).str.strip()
         for generic in (
@@ -71,7 +72,10 @@ class TouchpointsProcessor:
             *URL_FIELDS,
         ):
             if generic not in df.columns:
-                df[generic] = m.constants.get(generic, "")
+                constant = m.constants.get(generic, "")
+                if constant not in fill:  # one array per constant, shared by the columns that need it
+                    fill[constant] = pd.Series(constant, index=df.index, dtype="str")
+                df[generic] = fill[constant]
         # Columns neither in the file nor given a constant: nothing to check, NULL to write.
         blank = ctx.cache["blank"] = {g for g in (*TEXT_FIELDS, *URL_FIELDS) if g not in m.mapped.values()}
         blank -= {g for g, constant in m.constants.items() if constant}
