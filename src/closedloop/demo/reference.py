@@ -407,7 +407,8 @@ TEAMS = (
 # local part, name, role, team index, language, time zone
 STAFF = (
     ("admin", "系統管理員 Admin", "admin", 7, "zh-TW", "Asia/Taipei"),
-    ("manager", "周文華 Wenhua Chou", "manager", 7, "zh-TW", "Asia/Taipei"),
+    # The demo manager leads Sales North (managers see their own teams), so its pages have data.
+    ("manager", "周文華 Wenhua Chou", "manager", 1, "zh-TW", "Asia/Taipei"),
     ("marketing", "蔡佩珊 Peishan Tsai", "marketing", 0, "zh-TW", "Asia/Taipei"),
     ("marketing2", "Grace Ho", "marketing", 0, "en", "Asia/Taipei"),
     ("viewer", "財務長 CFO Viewer", "viewer", 7, "zh-TW", "Asia/Taipei"),
