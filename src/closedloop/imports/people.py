@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from closedloop.accounts import service as account_service
-from closedloop.handoffs.models import ACTIVITY_TYPES, Activity
+from closedloop.handoffs import breaches
+from closedloop.handoffs.models import ACTIVITY_TYPES, RESPONSE_ACTIVITY_TYPES, Activity
 from closedloop.imports import history, parsing
 from closedloop.imports.context import (
     ImportContext,
@@ -364,6 +365,13 @@ class ActivitiesProcessor(RowProcessor):
         activity = ctx.session.scalar(query.limit(1))
         if activity is None:
             ctx.session.add(Activity(external_id=external, recorded_at=ctx.now, **values))
+            if kind in RESPONSE_ACTIVITY_TYPES and values["lead_id"] is not None:
+                # An imported call or email answers a waiting hand-off too, at its recorded (import) time:
+                # back-dated history cannot pass an SLA (SPEC section 2).
+                ctx.session.flush()
+                breaches.record_response(
+                    ctx.session, lead_id=values["lead_id"], recorded_at=ctx.now, clock=lambda: ctx.now
+                )
             ctx.report.count_change("activities")
             return "inserted"
         return "updated" if apply_changes(ctx, activity, values, "activity") else "unchanged"
