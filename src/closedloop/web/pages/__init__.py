@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from closedloop.web.pages import assets, explore, leads, marketing, overview, pipeline, prefs, queue
+from closedloop.web.pages import (
+    assets,
+    explore,
+    leads,
+    marketing,
+    models_page,
+    overview,
+    pipeline,
+    prefs,
+    queue,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (assets, overview, explore, marketing, leads, queue, pipeline, prefs):
+for _module in (assets, overview, explore, marketing, leads, queue, pipeline, prefs, models_page):
     router.include_router(_module.router)
