@@ -8,11 +8,13 @@ import secrets
 from datetime import UTC, date, datetime
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from tests.integration.web.pages_world import DEMO_EMAILS, DEMO_PASSWORD
 
 from closedloop.analytics import engine
 from closedloop.config import Settings
 from closedloop.demo.service import load_demo
+from closedloop.leads.models import Lead
 from closedloop.predictive import registry, service
 from closedloop.users.actor import system_actor
 from closedloop.web.app import create_app
@@ -37,6 +39,10 @@ def test_models_page_empty_then_trained_and_closed_to_sales_and_viewers(store) -
     empty = marketing.get("/models")
     assert empty.status_code == 200
     assert "closedloop score train" in empty.text and "table-evaluation-won" not in empty.text
+    with store.session() as s:
+        lead_id = s.scalar(select(Lead.id).where(Lead.stage == "lead").order_by(Lead.id))
+    no_model = marketing.get(f"/leads/{lead_id}")
+    assert no_model.status_code == 200 and 'id="pred-h"' not in no_model.text
 
     now = datetime.now(UTC)
     with store.session() as s:
@@ -66,6 +72,13 @@ def test_models_page_empty_then_trained_and_closed_to_sales_and_viewers(store) -
     # Every <script> is either the chart bundle or a JSON block: nothing came through unescaped.
     scripts = re.findall(r"<script\b[^>]*>", html)
     assert all('type="application/json"' in s or 'src="/static/' in s for s in scripts), scripts
+
+    with store.session() as s:
+        why = service.explain_lead(session=s, lead_id=lead_id, lang="zh-TW")
+    lead_page = marketing.get(f"/leads/{lead_id}")
+    assert lead_page.status_code == 200 and 'id="pred-h"' in lead_page.text
+    assert f"<strong>{why['probability']:.1%}</strong>" in lead_page.text
+    assert all(f["text"] in lead_page.text for f in why["up"] + why["down"] if "<" not in f["text"])
 
     csv = marketing.get("/models", params={"csv": "evaluation-won"})
     assert csv.status_code == 200 and "auc" in csv.text

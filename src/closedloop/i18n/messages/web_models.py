@@ -76,4 +76,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "web.models.inactive": {"en": "Inactive", "zh-TW": "未使用", "zh-CN": "未使用"},
     "web.models.target.won": {"en": "Won deal", "zh-TW": "成交", "zh-CN": "成交"},
     "web.models.target.sql": {"en": "Sales-qualified", "zh-TW": "銷售合格", "zh-CN": "销售合格"},
+    "web.models.lead.title": {
+        "en": "Predicted win probability",
+        "zh-TW": "預測成交機率",
+        "zh-CN": "预测成交概率",
+    },
+    "web.models.lead.up": {"en": "Factors raising it", "zh-TW": "提高機率的因素", "zh-CN": "提高概率的因素"},
+    "web.models.lead.down": {
+        "en": "Factors lowering it",
+        "zh-TW": "降低機率的因素",
+        "zh-CN": "降低概率的因素",
+    },
 }

@@ -184,5 +184,7 @@ def lead_page(page: PageDep, lead_id: int) -> Response:
                            "detail": f"{d.stage} · {page.minor(d.amount_minor, d.currency)}"})  # fmt: skip
     events.sort(key=lambda e: e["at"], reverse=True)
     account = db.get(Account, lead.account_id) if lead.account_id else None
+    from closedloop.web.pages.models_page import lead_prediction
+
     return render(page, "lead.html", lead=lead, account=account, owner=people.get(lead.owner_id), events=events,
-                  deals=deals)  # fmt: skip
+                  deals=deals, prediction=lead_prediction(page, lead.id))  # fmt: skip

@@ -6,9 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from closedloop.errors import Forbidden
-from closedloop.predictive import registry
+from closedloop.predictive import registry, service
+from closedloop.predictive.models import PredictiveModel
+from closedloop.predictive.router import READERS
 from closedloop.predictive.service import TARGETS
 from closedloop.web import charts_models
 from closedloop.web.pages import numbers
@@ -97,3 +100,19 @@ def models(page: PageDep) -> Response:
     if csv is not None:
         return csv
     return render(page, "models.html", sections=sections, specs=specs)
+
+
+def lead_prediction(page: Page, lead_id: int) -> dict[str, Any] | None:
+    """The active win model's probability and top factors for a lead; None without a model or if it cannot score."""
+    if page.actor.role not in READERS:
+        return None
+    session = page.request.state.db
+    live = select(PredictiveModel.id).where(
+        PredictiveModel.kind == "lead", PredictiveModel.target == "won", PredictiveModel.active.is_(True)
+    )
+    if session.scalar(live) is None:
+        return None
+    try:
+        return service.explain_lead(session=session, lead_id=lead_id, target="won", lang=page.lang)
+    except Exception:  # the prediction is advisory: a scoring problem never takes the lead page down
+        return None
