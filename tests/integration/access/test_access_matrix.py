@@ -125,6 +125,8 @@ MATRIX: list[tuple[str, str, Path, Body, tuple[int, ...]]] = [
     ("POST", "/api/v1/activities", fixed("/api/v1/activities"),
      lambda w, r: {"type": "call", "lead_id": w.leads["n1"], "notes": "called"}, (201, 201, 201, 404, 403, 403)),
     ("GET", "/api/v1/goals", fixed("/api/v1/goals"), None, (200, 200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/goals/scorecard", fixed("/api/v1/goals/scorecard?from=2026-01-01&to=2026-03-31"), None,
+     (200, 200, 200, 200, 200, 200)),
     ("GET", "/api/v1/goals/{goal_id}", lambda w, r: f"/api/v1/goals/{w.goal_id}", None,
      (200, 200, 200, 200, 200, 200)),
     ("POST", "/api/v1/goals", fixed("/api/v1/goals"),
