@@ -117,7 +117,7 @@ def query(url: str, sql: str, params: list[Any] | dict[str, Any] | None = None) 
     """Run `sql` (positional `?` or named `$name` parameters) on a fresh cursor; an Arrow table."""
     cursor = connect(url).cursor()
     try:
-        return cursor.execute(sql, params or []).fetch_arrow_table()
+        return cursor.execute(sql, params or []).to_arrow_table()
     finally:
         cursor.close()
 
