@@ -23,13 +23,13 @@ EMAIL = {
 }
 # What each role's menu shows (worked out from the access issue's role table, not from the code).
 MENU = {
-    "admin": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline"},
-    "manager": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline"},
-    "marketing": {"/", "/funnel", "/attribution", "/campaigns", "/leads"},
+    "admin": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/models"},
+    "manager": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/models"},
+    "marketing": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/models"},
     "sales": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline"},
     "viewer": {"/", "/funnel", "/attribution", "/campaigns"},
 }
-ALL_PAGES = {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline"}
+ALL_PAGES = {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/models"}
 MAIN_PAGES = ("/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline")
 
 

@@ -26,7 +26,17 @@ from closedloop.web.app import create_app
 
 # Worked out from the access issue's role table: which page each role may open.
 ALLOWED = {
-    "admin": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/preferences"},
+    "admin": {
+        "/",
+        "/funnel",
+        "/attribution",
+        "/campaigns",
+        "/leads",
+        "/queue",
+        "/pipeline",
+        "/models",
+        "/preferences",
+    },
     "manager": {
         "/",
         "/funnel",
@@ -35,9 +45,10 @@ ALLOWED = {
         "/leads",
         "/queue",
         "/pipeline",
+        "/models",
         "/preferences",
     },
-    "marketing": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/preferences"},
+    "marketing": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/models", "/preferences"},
     "sales": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/preferences"},
     "viewer": {"/", "/funnel", "/attribution", "/campaigns", "/preferences"},
 }

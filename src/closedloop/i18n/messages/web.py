@@ -13,6 +13,7 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("web.nav.leads", "Leads", "潛在客戶", "潜在客户"),
     ("web.nav.queue", "My queue", "我的待辦", "我的待办"),
     ("web.nav.pipeline", "Pipeline", "商機看板", "商机看板"),
+    ("web.nav.models", "Models", "預測模型", "预测模型"),
     ("web.language", "Language", "語言", "语言"),
     ("web.time_zone", "Time zone", "時區", "时区"),
     ("web.apply", "Apply", "套用", "应用"),

@@ -41,6 +41,8 @@ NAV: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("/leads", "web.nav.leads", lambda a: policy.allowed(a, "leads", "read")),
     ("/queue", "web.nav.queue", lambda a: policy.allowed(a, "handoffs", "respond")),
     ("/pipeline", "web.nav.pipeline", lambda a: policy.allowed(a, "deals", "read")),
+    # The predictive models page: the roles that may train them (predictive.router).
+    ("/models", "web.nav.models", lambda a: a.is_system or a.role in ("admin", "manager", "marketing")),
 )
 
 
