@@ -200,6 +200,11 @@ def update_deal(
         if currency is not None:
             deal.currency = currency.upper()
         deal.updated_at = clock()
+        dated = ("amount_minor", "expected_close_date")
+        if snapshot(deal, dated) != {key: before[key] for key in dated}:
+            # A same-stage event dates the new amount and close date, so `pipeline_as_of` answers
+            # with what was known then and sees a close date moved later (slipped).
+            _event(session, deal, deal.stage, deal.stage, deal.updated_at, actor)
     audit_service.record(
         session,
         actor=actor,

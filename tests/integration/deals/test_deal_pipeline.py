@@ -308,3 +308,38 @@ def test_quotas_and_deal_activities(setup):
         deal = s.get(Deal, deal_id)
         # The activity lands on the deal's lead too, and does not bump the deal's lock version.
         assert (deal.last_activity_at, deal.version) == (later, 1)
+
+
+def test_a_new_amount_or_close_date_is_dated_by_a_same_stage_event(setup):
+    """pipeline_as_of reads amounts and close dates from the events: an edit must leave one."""
+    store, actor, ids = setup
+    with unit_of_work(store.session_factory) as s:
+        deal_id = deals.open_deal(
+            session=s, lead_id=ids["leads"][0], name="D", amount_minor=1000,
+            expected_close_date=date(2026, 6, 30), actor=actor, clock=clock_at(T0),
+        ).id  # fmt: skip
+    edits = [
+        ({"name": "Renamed"}, 1),  # neither amount nor close date: no event
+        ({"amount_minor": 1000}, 1),  # the same amount: no event
+        ({"expected_close_date": date(2026, 7, 31)}, 2),
+        ({"amount_minor": 2500}, 3),
+    ]
+    for version, (change, events) in enumerate(edits, start=1):
+        with unit_of_work(store.session_factory) as s:
+            deals.update_deal(session=s, deal_id=deal_id, expected_version=version, actor=actor,
+                              clock=clock_at(T0 + timedelta(days=version)), **change)  # fmt: skip
+        with store.session() as s:
+            rows = s.scalars(select(DealStageEvent).where(DealStageEvent.deal_id == deal_id)).all()
+            assert len(rows) == events, change
+    with store.session() as s:
+        rows = s.scalars(
+            select(DealStageEvent)
+            .where(DealStageEvent.deal_id == deal_id)
+            .order_by(DealStageEvent.occurred_at)
+        ).all()
+        assert [(e.from_stage, e.to_stage, e.amount_minor, e.expected_close_date) for e in rows] == [
+            (None, "initial_contact", 1000, date(2026, 6, 30)),
+            ("initial_contact", "initial_contact", 1000, date(2026, 7, 31)),
+            ("initial_contact", "initial_contact", 2500, date(2026, 7, 31)),
+        ]
+        assert rows[1].occurred_at == T0 + timedelta(days=3)
