@@ -30,7 +30,7 @@ def _detect_breaches(session: Session, clock: Clock) -> object:
 def _rescore(session: Session, clock: Clock) -> object:
     from closedloop.scoring import service as scoring_service
 
-    return scoring_service.rescore(session=session, clock=clock)
+    return scoring_service.rescore(session=session, clock=clock, commit_batches=True)
 
 
 def _predictive(session: Session, clock: Clock) -> object:

@@ -207,13 +207,17 @@ def rescore(
     lead_ids: list[int] | None = None,
     actor: Actor | None = None,
     batch_size: int = 1000,
+    commit_batches: bool = False,
 ) -> int:
     """The scheduled job: score leads that can still become MQLs (decay moves scores with time).
 
     Leads are read in batches (touches and last stage changes in one query per batch); score
-    changes are stored as history rows and summed up in one audit entry for the run, as bulk
-    jobs do. Leads that reach the threshold go through the gate and are handed off as in
-    `score_lead`. Returns how many leads changed score or band.
+    changes are stored as history rows and summed up in one audit entry per batch, as bulk jobs
+    do. Leads that reach the threshold go through the gate and are handed off as in
+    `score_lead`. With `commit_batches` each batch (its scores, hand-offs, outbox messages and
+    audit entry) commits on its own, so a run over many leads never holds SQLite's single writer
+    for long; a run cut short is simply finished by the next one. Returns how many leads changed
+    score or band.
     """
     actor = actor or system_actor("worker")
     now = clock()
@@ -228,6 +232,7 @@ def rescore(
     ids = list(session.scalars(query.order_by(Lead.id)))
     changed: list[int] = []
     promoted: list[int] = []
+    total = 0
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
         leads = session.scalars(select(Lead).where(Lead.id.in_(chunk)).order_by(Lead.id)).all()
@@ -252,14 +257,18 @@ def rescore(
             )
             if outcome.handoff is not None:
                 promoted.append(lead.id)
+        if changed or promoted:
+            audit_service.record(
+                session,
+                actor=actor,
+                action="leads.rescored",
+                entity_type="lead",
+                after={"policy_version_id": version_id, "changed": len(changed), "handed_off": promoted},
+                clock=clock,
+            )
         session.flush()
-    if changed or promoted:
-        audit_service.record(
-            session,
-            actor=actor,
-            action="leads.rescored",
-            entity_type="lead",
-            after={"policy_version_id": version_id, "changed": len(changed), "handed_off": promoted},
-            clock=clock,
-        )
-    return len(changed)
+        if commit_batches:
+            session.commit()
+        total += len(changed)
+        changed, promoted = [], []
+    return total

@@ -334,6 +334,36 @@ def test_rescore_job_lets_engagement_decay(world):
     assert len(scoring.score_history(s, lead.id)) == 2
 
 
+def test_rescore_in_committed_batches_keeps_what_finished(world, monkeypatch):
+    """The worker's run commits per batch: a failure in batch 3 keeps batches 1 and 2."""
+    s, clock = world.session, world.clock
+    clock.set(datetime(2026, 3, 1, tzinfo=UTC))
+    leads = [world.lead(region="北區") for _ in range(5)]
+    for lead in leads:
+        world.touch(lead, "webinar", datetime(2026, 3, 1, tzinfo=UTC))
+    s.commit()
+    real_score = scoring.rules.score
+    calls = []
+
+    def failing_on_the_fifth(policy, facts, touches, now):  # leads are scored in id order
+        calls.append(facts)
+        if len(calls) == 5:
+            raise RuntimeError("the database went away")
+        return real_score(policy, facts, touches, now)
+
+    monkeypatch.setattr(scoring.rules, "score", failing_on_the_fifth)
+    with pytest.raises(RuntimeError):
+        scoring.rescore(session=s, clock=clock, batch_size=2, commit_batches=True)
+    s.rollback()
+    scored = set(s.scalars(select(LeadScore.lead_id)))
+    assert scored == {lead.id for lead in leads[:4]}
+    runs = s.scalars(select(AuditLog).where(AuditLog.action == "leads.rescored")).all()
+    assert [r.after["changed"] for r in runs] == [2, 2]
+    monkeypatch.setattr(scoring.rules, "score", real_score)
+    # The next run finishes the job: only the fifth lead changes.
+    assert scoring.rescore(session=s, clock=clock, batch_size=2, commit_batches=True) == 1
+
+
 def test_old_history_is_marked_but_not_escalated(world):
     s, clock = world.session, world.clock
     clock.set(FRIDAY_5PM)
