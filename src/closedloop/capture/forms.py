@@ -40,6 +40,7 @@ from closedloop.leads.identity import (
 )
 from closedloop.leads.models import Lead, LifecycleEvent
 from closedloop.marketing.models import CLICK_ID_FIELDS, Touchpoint
+from closedloop.users.actor import Actor
 
 TOUCH_KEYS = (*UTM_FIELDS, *CLICK_ID_FIELDS)
 # Form field name (lower-case) -> lead column; everything else (company included) goes to `custom`.
@@ -61,6 +62,7 @@ PHONE_KEYS = ("phone", "mobile", "tel", "telephone", "phone_number")
 HONEYPOT = "cl_hp"
 MAX_CUSTOM_FIELDS = 30
 MAX_CUSTOM_VALUE = 2000
+CAPTURE_ACTOR = capture_service.CAPTURE_ACTOR
 # A reconstructed first touch counts as already captured when a stored touch is this close.
 FIRST_TOUCH_SLACK = timedelta(seconds=5)
 
@@ -191,7 +193,9 @@ def _find_lead(session: Session, email: str | None) -> Lead | None:
     return lead
 
 
-def _create_lead(session: Session, sub: FormSubmission, *, spam: bool, clock: Clock) -> Lead:
+def _create_lead(
+    session: Session, sub: FormSubmission, *, spam: bool, clock: Clock, actor: Actor = CAPTURE_ACTOR
+) -> Lead:
     now = clock()
     lead = Lead(
         email=sub.email,
@@ -216,7 +220,7 @@ def _create_lead(session: Session, sub: FormSubmission, *, spam: bool, clock: Cl
         )
     audit_service.record(
         session,
-        actor=capture_service.CAPTURE_ACTOR,
+        actor=actor,
         action="lead.created",
         entity_type="lead",
         entity_id=lead.id,
@@ -238,7 +242,9 @@ def _match_account(session: Session, lead: Lead, sub: FormSubmission) -> None:
         lead.account_id = found.id
 
 
-def _fill_empty(session: Session, lead: Lead, sub: FormSubmission, *, clock: Clock) -> list[str]:
+def _fill_empty(
+    session: Session, lead: Lead, sub: FormSubmission, *, clock: Clock, actor: Actor = CAPTURE_ACTOR
+) -> list[str]:
     """Write submitted values only where the known lead has none; owner, stage, identities untouched."""
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
@@ -264,7 +270,7 @@ def _fill_empty(session: Session, lead: Lead, sub: FormSubmission, *, clock: Clo
         lead.updated_at = clock()
         audit_service.record(
             session,
-            actor=capture_service.CAPTURE_ACTOR,
+            actor=actor,
             action="lead.filled_from_form",
             entity_type="lead",
             entity_id=lead.id,
@@ -312,8 +318,12 @@ def submit_form(
     submission: FormSubmission,
     record_touch: bool = True,
     clock: Clock = system_clock,
+    actor: Actor = CAPTURE_ACTOR,
 ) -> FormResult:
-    """Create or fill the lead, stitch the visitor's anonymous touches, record the form_submit touch."""
+    """Create or fill the lead, stitch the visitor's anonymous touches, record the form_submit touch.
+
+    `actor` is who the audit log names: the public capture endpoint, or the API key's user.
+    """
     sub = submission
     lead = _find_lead(session, sub.email)
     if sub.honeypot:
@@ -327,7 +337,7 @@ def submit_form(
                 clock=clock,
             )
             return FormResult(lead_id=None, created=False, spam=True)
-        lead = _create_lead(session, sub, spam=True, clock=clock)
+        lead = _create_lead(session, sub, spam=True, clock=clock, actor=actor)
         return FormResult(lead_id=lead.id, created=True, spam=True)
     visitor_key = sub.visitor_key or ("f_" + secrets.token_urlsafe(16))
     visitor = capture_service.visitor_for_key(session=session, key=visitor_key, site_id=site_id, clock=clock)
@@ -336,9 +346,9 @@ def submit_form(
     created = lead is None
     filled: list[str] = []
     if lead is None:
-        lead = _create_lead(session, sub, spam=False, clock=clock)
+        lead = _create_lead(session, sub, spam=False, clock=clock, actor=actor)
     else:
-        filled = _fill_empty(session, lead, sub, clock=clock)
+        filled = _fill_empty(session, lead, sub, clock=clock, actor=actor)
     if sub.visitor_key:
         _reconstructed_first_touch(session, site_id=site_id, visitor_id=visitor.id, sub=sub, clock=clock)
     stitched = capture_service.stitch_visitor(session=session, visitor=visitor, lead=lead, clock=clock)

@@ -19,7 +19,7 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from closedloop.capture import forms, replay  # noqa: F401  (replay registers the quarantine replayer)
+from closedloop.capture import forms, identify_api, replay  # noqa: F401  (replay registers the quarantine replayer)
 from closedloop.capture import service as capture_service
 from closedloop.capture.events import VISITOR_ID, BatchError, FieldError, parse_batch
 from closedloop.capture.ratelimit import RateLimiter
@@ -29,7 +29,7 @@ from closedloop.clock import system_clock
 from closedloop.db import unit_of_work
 from closedloop.i18n import normalise_language, translate
 
-router = APIRouter(prefix="/t", tags=["capture"])
+public = APIRouter(prefix="/t", tags=["capture"])
 SNIPPET = Path(__file__).parent / "static" / "closedloop.js"
 COOKIE = "cl_vid"
 COOKIE_MAX_AGE = 400 * 24 * 3600
@@ -206,7 +206,7 @@ def _set_visitor_cookie(
     response.raw_headers.append((b"set-cookie", value.encode("latin-1")))
 
 
-@router.options("/{path:path}", include_in_schema=False)
+@public.options("/{path:path}", include_in_schema=False)
 async def preflight(request: Request, path: str) -> Response:
     """CORS preflight: answered with the origin only when the key's site allows it."""
     key = request.query_params.get("k")
@@ -221,7 +221,7 @@ async def preflight(request: Request, path: str) -> Response:
     return _cors(response, origin if allowed else None)
 
 
-@router.post("/events")
+@public.post("/events")
 async def capture_events(request: Request) -> Response:
     """A batch of page views, ad clicks and custom events; retries of an event id count once."""
     state = _state(request)
@@ -392,19 +392,19 @@ def _form_answer(request: Request, data: dict[str, Any], site: SiteInfo, origin:
     return HTMLResponse(page)
 
 
-@router.post("/form")
+@public.post("/form")
 async def capture_form(request: Request) -> Response:
     """A form submission: create the lead or fill its empty fields, stitch the visitor, record the touch."""
     return await _submission(request, record_touch=True)
 
 
-@router.post("/identify")
+@public.post("/identify")
 async def capture_identify(request: Request) -> Response:
     """The visitor says who they are: the same lead matching and stitching as a form, without a touch."""
     return await _submission(request, record_touch=False)
 
 
-@router.get("/closedloop.js", include_in_schema=False)
+@public.get("/closedloop.js", include_in_schema=False)
 def snippet(request: Request) -> Response:
     """The capture snippet, cacheable for an hour, revalidated by ETag."""
     content = SNIPPET.read_bytes()
@@ -418,3 +418,9 @@ def snippet(request: Request) -> Response:
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(content, media_type="text/javascript; charset=utf-8", headers=headers)
+
+
+# The app includes `router`: the public /t/ endpoints and the authenticated identify API call.
+router = APIRouter()
+router.include_router(public)
+router.include_router(identify_api.router)
