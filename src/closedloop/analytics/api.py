@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from closedloop.analytics import attributed, snapshot
 from closedloop.analytics import compile as comp
 from closedloop.analytics import funnel as funnel_mod
 from closedloop.analytics import relations as rel
-from closedloop.analytics import snapshot
 from closedloop.analytics.declarations import METRICS, Metric
 from closedloop.analytics.slicing import Scope, Slice, Workspace, make_slice
 from closedloop.analytics.stats import wilson
@@ -16,7 +16,6 @@ from closedloop.clock import Clock, system_clock
 from closedloop.errors import ValidationFailed
 from closedloop.i18n import translate
 
-ATTRIBUTION_MODELS = ("first_touch",)  # more arrive with the attribution issue
 COHORT_RATES = ("conversion", "lead_to_customer_rate", "retention", "churn_rate")  # they report `immature`
 
 
@@ -88,19 +87,30 @@ def metrics(
     from_stage: str | None = None,
     to_stage: str | None = None,
     model: str = "first_touch",
+    order: int = 1,
+    half_life_days: float = 7.0,
     **slicing: Any,
 ) -> dict[str, Any]:
-    """Metrics of SPEC section 5 in the JSON shape of section 7."""
+    """Metrics of SPEC section 5 in the JSON shape of section 7.
+
+    `model` (with Markov's `order` and time decay's `half_life_days`) is the attribution model
+    that credits channels and campaigns in cac, roi, roas and cost per lead/MQL/SQL.
+    """
     declared = [declaration(n) for n in names]
-    if model not in ATTRIBUTION_MODELS and any(m.name == "cac" for m in declared):
-        raise ValidationFailed(translate("analytics.error.bad_model", model=model), detail={"field": "model"})
+    if any(m.name in attributed.CREDITED for m in declared):
+        attributed.check_model(model, order)
     sl = slice_for(url, **slicing)
     results: list[dict[str, Any]] = []
     for m in declared:
         if m.name == "goal_attainment":
             results.extend(_goals(url, sl, from_stage, to_stage))
             continue
-        compiled = comp.compile_metric(m, sl, from_stage=from_stage, to_stage=to_stage)
+        if attributed.uses_model(m, sl, model):
+            compiled = attributed.compile_credited(
+                url, m, sl, model=model, order=order, half_life_days=half_life_days
+            )
+        else:
+            compiled = comp.compile_metric(m, sl, from_stage=from_stage, to_stage=to_stage)
         results.extend(_results(url, compiled, sl))
     return {"as_of": sl.iso(sl.as_of), "results": results}
 
@@ -204,7 +214,9 @@ def _shape(m: Metric, row: dict[str, Any], sl: Slice) -> dict[str, Any] | None:
     if m.kind == "pair":
         return _pair(m, row, sl, base)
     if m.kind == "cost_per":
-        spent, leads = _money(row["sx"], sl), int(row["ld"] or 0)
+        credited = float(row["ld"] or 0)  # fractional under models that split credit
+        leads: float | int = int(credited) if credited == int(credited) else round(credited, 10)
+        spent = _money(row["sx"], sl)
         if spent is None and leads == 0:
             return None
         spent = spent or 0.0  # no spend recorded for the group: it cost nothing

@@ -85,7 +85,12 @@ def funnel(stages: str | None, mode: str, output_format: str, lang: str, **optio
 @click.argument("names", nargs=-1, required=True)
 @click.option("--from-stage", default=None, help="From stage (conversion, velocity, stage_count).")
 @click.option("--to-stage", default=None, help="To stage (conversion, velocity).")
-@click.option("--model", default="first_touch", show_default=True, help="Attribution model for cac.")
+@click.option(
+    "--model",
+    default="first_touch",
+    show_default=True,
+    help="Attribution model crediting channels and campaigns in cac, roi, roas and cost per lead/MQL/SQL.",
+)
 @_common
 def metrics(
     names: tuple[str, ...],

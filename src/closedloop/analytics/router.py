@@ -61,7 +61,11 @@ def metrics(
     where: Filters,
     from_stage: str | None = None,
     to_stage: str | None = None,
-    model: str = "first_touch",
+    model: Annotated[
+        str, Query(description="Attribution model for cac, roi, roas, cost per X.")
+    ] = "first_touch",
+    order: Annotated[int, Query(ge=1, le=4, description="Markov order.")] = 1,
+    half_life: Annotated[float, Query(gt=0, description="Time-decay half life in days.")] = 7.0,
     window: int | None = None,
     date_from: Annotated[Day, Query(alias="from")] = None,
     date_to: Annotated[Day, Query(alias="to")] = None,
@@ -69,8 +73,9 @@ def metrics(
 ) -> dict[str, Any]:
     """Any metrics of the scorecard."""
     url, scope, _ = _context(session, actor)
-    return api.metrics(url, name, from_stage=from_stage, to_stage=to_stage, model=model, by=by, where=where,
-                       window=window, date_from=date_from, date_to=date_to, as_of=as_of, scope=scope)  # fmt: skip
+    return api.metrics(url, name, from_stage=from_stage, to_stage=to_stage, model=model, order=order,
+                       half_life_days=half_life, by=by, where=where, window=window, date_from=date_from,
+                       date_to=date_to, as_of=as_of, scope=scope)  # fmt: skip
 
 
 @router.get("/drill")

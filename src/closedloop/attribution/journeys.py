@@ -9,7 +9,9 @@ last touch. A journey without touches holds the single key `(none)`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +23,7 @@ CONVERSIONS = ("lead", "mql", "sql", "opportunity", "won")
 DIMENSIONS = ("channel", "utm_source", "campaign", "utm_content")
 DEFAULT_LOOKBACK = {"lead": 90, "mql": 90, "sql": 90, "opportunity": 365, "won": 365}
 NOT_SET = "(not set)"  # a touch without a value for the chosen dimension
+KEY_SEP = chr(31)  # joins the values of several dimensions in one key
 _STAGE_RANK = (
     "CASE e.to_stage WHEN 'lead' THEN 0 WHEN 'mql' THEN 1 WHEN 'sal' THEN 2 WHEN 'sql' THEN 3"
     " WHEN 'opportunity' THEN 4 WHEN 'customer' THEN 5 END"
@@ -87,74 +90,120 @@ def reporting_currency(url: str) -> str:
     return value or "TWD"
 
 
-def _conversions_sql(conversion: str, currency: str) -> str:
-    stage_at = {"lead": "lead_at", "mql": "mql_at", "sql": "sql_at", "opportunity": "opportunity_at"}
+def _conversions_sql(conversion: str, currency: str, value: str, filters: dict[str, str]) -> str:
+    """`conv`: one row per conversion (conv_at in the period) plus one per lead that never converted.
+
+    `filters` holds SQL conditions: `period` on `conv_at`, `as_of` and scope conditions on deals
+    (`deal`) and leads (`lead`, over `reach r`).
+    """
+    stage_at = {
+        "lead": "lead_at",
+        "mql": "mql_at",
+        "sql": "sql_at",
+        "opportunity": "opportunity_at",
+        "customer": "customer_at",
+    }
+    period = filters.get("period", "TRUE")
+    lead_ok = filters.get("lead", "TRUE")
     if conversion != "won":
+        at = stage_at[conversion]
         return f"""
-        SELECT lead_id, NULL::BIGINT AS deal_id, {stage_at[conversion]} AS conv_at, 0.0 AS value,
+        SELECT lead_id, NULL::BIGINT AS deal_id, {at} AS conv_at, 0.0 AS value,
                lead_at, {"opportunity_at" if conversion == "opportunity" else "NULL::TIMESTAMP"} AS opp_at
-        FROM reach"""
+        FROM reach r
+        WHERE {lead_ok} AND ({at} IS NULL OR {period.replace("conv_at", at)})"""
     scale = minor_unit_scale("d.currency")
+    margin = (
+        " * COALESCE(CAST(p.margin_pct AS DOUBLE), (SELECT CAST(default_margin_pct AS DOUBLE)"
+        " FROM store.workspace_settings ORDER BY id LIMIT 1), 1.0)"
+        if value == "margin"
+        else ""
+    )
+    won = f"d.status = 'won' AND d.closed_at IS NOT NULL AND {filters.get('won', 'TRUE')}"
     return f"""
         SELECT d.lead_id, d.id AS deal_id, CAST(d.closed_at AS TIMESTAMP) AS conv_at,
                d.amount_minor / {scale} * CASE WHEN d.currency = '{currency}' THEN 1.0
-                   ELSE CAST(x.rate_to_reporting AS DOUBLE) END AS value,
+                   ELSE CAST(x.rate_to_reporting AS DOUBLE) END{margin} AS value,
                r.lead_at, r.opportunity_at AS opp_at
         FROM store.deals d
         LEFT JOIN reach r ON r.lead_id = d.lead_id
         LEFT JOIN rates x ON x.deal_id = d.id
-        WHERE d.status = 'won' AND d.closed_at IS NOT NULL
+        {"LEFT JOIN store.products p ON p.id = d.product_id" if margin else ""}
+        WHERE {won} AND {filters.get("deal", "TRUE")} AND {period.replace("conv_at", "CAST(d.closed_at AS TIMESTAMP)")}
         UNION ALL
         SELECT r.lead_id, NULL, NULL, 0.0, r.lead_at, NULL FROM reach r
-        WHERE NOT EXISTS (SELECT 1 FROM store.deals d WHERE d.lead_id = r.lead_id AND d.status = 'won'
-                          AND d.closed_at IS NOT NULL)"""
+        WHERE {lead_ok} AND NOT EXISTS (SELECT 1 FROM store.deals d WHERE d.lead_id = r.lead_id AND {won})"""
 
 
 def build_journeys(
-    url: str, *, conversion: str, by: str = "channel", lookback_days: int | None = None
+    url: str,
+    *,
+    conversion: str,
+    by: str | tuple[str, ...] = "channel",
+    lookback_days: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    as_of: datetime | None = None,
+    value: str = "amount",
+    scope: Any = None,
 ) -> Journeys:
-    """The journeys of one conversion kind, keyed by `by`, from the store at `url`."""
+    """The journeys of one conversion kind, keyed by `by`, from the store at `url`.
+
+    The analytics layer narrows them: `start`/`end` (naive UTC, closed-open) keep the conversions
+    in a period (journeys that never converted stay: the data-driven models need them), `as_of`
+    (naive UTC) drops everything that happened later, `value="margin"` values won deals at their
+    gross margin, `scope` (an analytics `Scope`) keeps the caller's leads and deals, and a tuple
+    `by` keys each touch by several dimensions joined by KEY_SEP. `customer` (reaching the
+    customer stage) is a conversion for the analytics layer's new-customer credit.
+    """
     from closedloop.analytics import engine
 
-    if conversion not in CONVERSIONS or by not in DIMENSIONS:
+    dims = (by,) if isinstance(by, str) else tuple(by)
+    if conversion not in (*CONVERSIONS, "customer") or not dims or any(d not in DIMENSIONS for d in dims):
         raise ValidationFailed(
             f"unknown conversion {conversion!r} or dimension {by!r}", detail={"field": "conversion"}
         )
-    lookback = DEFAULT_LOOKBACK[conversion] if lookback_days is None else int(lookback_days)
+    if value not in ("amount", "margin"):
+        raise ValueError(f"unknown journey value {value!r}")
+    lookback = DEFAULT_LOOKBACK.get(conversion, 365) if lookback_days is None else int(lookback_days)
     if lookback <= 0:
         raise ValidationFailed(translate("attribution.error.lookback"), detail={"field": "lookback"})
     currency = reporting_currency(url)
     if conversion == "won":
         _check_rates(url, currency)
+    params: dict[str, Any] = {}
+    filters = _filters(params, start=start, end=end, as_of=as_of, scope=scope)
+    key = " || chr(31) || ".join(f"COALESCE(CAST({_KEY_SQL[d]} AS VARCHAR), '{NOT_SET}')" for d in dims)
     sql = f"""
     WITH ev AS (
         SELECT e.lead_id, CAST(e.occurred_at AS TIMESTAMP) AS occurred_at, {_STAGE_RANK} AS rank
         FROM store.lifecycle_events e
-        WHERE NOT EXISTS (SELECT 1 FROM store.lifecycle_events v WHERE v.voids_id = e.id)
+        WHERE {filters["event"]} AND NOT EXISTS (
+            SELECT 1 FROM store.lifecycle_events v WHERE v.voids_id = e.id AND {filters["void"]})
     ),
     reach AS (
-        SELECT l.id AS lead_id,
+        SELECT l.id AS lead_id, l.owner_id, l.team_id,
                COALESCE(MIN(ev.occurred_at) FILTER (WHERE ev.rank >= 0),
                         CAST(l.created_at AS TIMESTAMP)) AS lead_at,
                MIN(ev.occurred_at) FILTER (WHERE ev.rank >= 1) AS mql_at,
                MIN(ev.occurred_at) FILTER (WHERE ev.rank >= 3) AS sql_at,
-               MIN(ev.occurred_at) FILTER (WHERE ev.rank >= 4) AS opportunity_at
+               MIN(ev.occurred_at) FILTER (WHERE ev.rank >= 4) AS opportunity_at,
+               MIN(ev.occurred_at) FILTER (WHERE ev.rank >= 5) AS customer_at
         FROM store.leads l LEFT JOIN ev ON ev.lead_id = l.id
-        WHERE l.merged_into_id IS NULL
-        GROUP BY l.id, l.created_at
+        WHERE l.merged_into_id IS NULL AND {filters["created"]}
+        GROUP BY l.id, l.created_at, l.owner_id, l.team_id
     ),
     rates AS ({_rates_sql(currency)}),
     touches AS (
         SELECT t.id, COALESCE(t.lead_id, v.lead_id) AS lead_id,
-               CAST(t.occurred_at AS TIMESTAMP) AS occurred_at,
-               COALESCE(CAST({_KEY_SQL[by]} AS VARCHAR), '{NOT_SET}') AS key
+               CAST(t.occurred_at AS TIMESTAMP) AS occurred_at, {key} AS key
         FROM store.touchpoints t
         LEFT JOIN store.visitors v ON v.id = t.visitor_id
         LEFT JOIN store.campaigns c ON c.id = t.campaign_id
-        WHERE COALESCE(t.lead_id, v.lead_id) IS NOT NULL
+        WHERE COALESCE(t.lead_id, v.lead_id) IS NOT NULL AND {filters["touch"]}
     ),
     last_touch AS (SELECT lead_id, MAX(occurred_at) AS last_at FROM touches GROUP BY lead_id),
-    conv AS ({_conversions_sql(conversion, currency)}),
+    conv AS ({_conversions_sql(conversion, currency, value, filters)}),
     journeys AS (
         SELECT ROW_NUMBER() OVER (ORDER BY c.lead_id NULLS LAST, c.deal_id, c.conv_at) - 1 AS jid,
                c.lead_id, c.conv_at IS NOT NULL AS converted, COALESCE(c.value, 0.0) AS value,
@@ -172,8 +221,54 @@ def build_journeys(
         AND t.occurred_at >= j.end_at - INTERVAL {lookback} DAY
     ORDER BY j.jid, t.occurred_at, t.id
     """
-    table = engine.query(url, sql)
+    table = engine.query(url, sql, params)
     return _from_rows(table)
+
+
+def _filters(
+    params: dict[str, Any],
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    as_of: datetime | None,
+    scope: Any,
+) -> dict[str, str]:
+    """SQL conditions (their values bound in `params`) narrowing journeys to a question."""
+
+    def bind(value: Any) -> str:
+        name = f"j{len(params)}"
+        params[name] = value
+        return f"${name}"
+
+    found = {k: "TRUE" for k in ("event", "void", "created", "touch", "won")}
+    if as_of is not None:
+        moment = bind(as_of)
+        found["event"] = f"CAST(e.occurred_at AS TIMESTAMP) <= {moment}"
+        found["void"] = f"CAST(v.occurred_at AS TIMESTAMP) <= {moment}"
+        found["created"] = f"CAST(l.created_at AS TIMESTAMP) <= {moment}"
+        found["touch"] = f"CAST(t.occurred_at AS TIMESTAMP) <= {moment}"
+        found["won"] = (
+            f"CAST(d.closed_at AS TIMESTAMP) <= {moment} AND CAST(d.created_at AS TIMESTAMP) <= {moment}"
+        )
+    period = []
+    if start is not None:
+        period.append(f"conv_at >= {bind(start)}")
+    if end is not None:
+        period.append(f"conv_at < {bind(end)}")
+    found["period"] = " AND ".join(period) or "TRUE"
+    if scope is not None:
+        found["lead"] = _scope_sql(bind, scope, "r.owner_id", "r.team_id")
+        found["deal"] = _scope_sql(bind, scope, "d.owner_id", "d.team_id")
+    return found
+
+
+def _scope_sql(bind: Any, scope: Any, owner: str, team: str) -> str:
+    parts = []
+    if scope.owner_ids:
+        parts.append(f"{owner} IN ({', '.join(bind(int(i)) for i in sorted(scope.owner_ids))})")
+    if scope.team_ids:
+        parts.append(f"{team} IN ({', '.join(bind(int(i)) for i in sorted(scope.team_ids))})")
+    return "(" + (" OR ".join(parts) or "FALSE") + ")"
 
 
 def _rates_sql(currency: str) -> str:

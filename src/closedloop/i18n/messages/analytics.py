@@ -69,9 +69,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "未知的指标 {metric!r}；可用指标：{known}",
     },
     "analytics.error.bad_model": {
-        "en": "attribution model {model!r} is not available for cac yet (first_touch is)",
-        "zh-TW": "CAC 目前尚不支援歸因模型 {model!r}（可用 first_touch）",
-        "zh-CN": "CAC 目前尚不支持归因模型 {model!r}（可用 first_touch）",
+        "en": "unknown attribution model {model!r}; use one of: {known}",
+        "zh-TW": "不明的歸因模型 {model!r}；可用：{known}",
+        "zh-CN": "未知的归因模型 {model!r}；可用：{known}",
     },
     "analytics.error.missing_rate": {
         "en": "no exchange rate for {currency} on or before {date}: import one with `closedloop import rates`",
