@@ -115,4 +115,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "紀錄 {id} 已修正：{field} = {value}",
         "zh-CN": "记录 {id} 已修正：{field} = {value}",
     },
+    "imports.error.kind": {
+        "en": "unknown import kind: one of {kinds}",
+        "zh-TW": "未知的匯入種類：須為 {kinds} 之一",
+        "zh-CN": "未知的导入种类：须为 {kinds} 之一",
+    },
+    "imports.error.preset": {
+        "en": "unknown preset: one of {presets}",
+        "zh-TW": "未知的欄位對應格式：須為 {presets} 之一",
+        "zh-CN": "未知的字段映射格式：须为 {presets} 之一",
+    },
+    "imports.error.no_file": {
+        "en": 'upload the file as the multipart field "file"',
+        "zh-TW": "請以 multipart 欄位「file」上傳檔案",
+        "zh-CN": "请以 multipart 字段“file”上传文件",
+    },
+    "imports.error.too_large": {
+        "en": "the file is larger than {limit} bytes",
+        "zh-TW": "檔案超過 {limit} 位元組",
+        "zh-CN": "文件超过 {limit} 字节",
+    },
+    "imports.error.date": {
+        "en": "{field}: not a date (YYYY-MM-DD)",
+        "zh-TW": "{field}：不是日期（YYYY-MM-DD）",
+        "zh-CN": "{field}：不是日期（YYYY-MM-DD）",
+    },
 }
