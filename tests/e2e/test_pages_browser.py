@@ -29,6 +29,9 @@ MENU = {
     "sales": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline"},
     "viewer": {"/", "/funnel", "/attribution", "/campaigns"},
 }
+# Every role reads the reviews and the glossary ("reviews", "read" is every role's).
+for _pages in MENU.values():
+    _pages |= {"/reviews", "/glossary"}
 ALL_PAGES = {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/models"}
 MAIN_PAGES = ("/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline")
 

@@ -39,6 +39,14 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("activities", "create"): SALES_SIDE,
     ("goals", "read"): ALL_ROLES,
     ("goals", "write"): LEADERS,
+    ("reviews", "read"): ALL_ROLES,
+    ("reviews", "write"): LEADERS,
+    # Report packs by email: anyone may subscribe themselves; a team's subscription is a leader's call.
+    ("report_subscriptions", "read"): ALL_ROLES,
+    ("report_subscriptions", "write"): ALL_ROLES,
+    ("report_subscriptions", "team"): LEADERS,
+    # Conversions sent back to the ad platforms carry click ids and hashed identities.
+    ("conversions", "export"): frozenset({"admin", "manager", "marketing"}),
     ("users", "read"): LEADERS,
     ("users", "write"): ADMIN,
     ("teams", "read"): ALL_ROLES,

@@ -26,8 +26,6 @@ from closedloop.api.types import (
     Str64,
     Str300,
 )
-from closedloop.errors import Forbidden
-from closedloop.i18n import translate
 from closedloop.reviews import service
 from closedloop.reviews.agenda import item_dict
 from closedloop.reviews.models import Review
@@ -38,12 +36,11 @@ Segment = dict[Str32, Str300]
 
 
 def _can_read(actor: Actor) -> None:
-    policy.require(actor, "goals", "read")  # every signed-in role: the review is the shared meeting
+    policy.require(actor, "reviews", "read")  # every signed-in role: the review is the shared meeting
 
 
 def _can_edit(actor: Actor) -> None:
-    if not (actor.is_system or actor.role in policy.LEADERS):
-        raise Forbidden(translate("access.error.forbidden", resource="reviews", action="write"))
+    policy.require(actor, "reviews", "write")
 
 
 class ReviewIn(In):

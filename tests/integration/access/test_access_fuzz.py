@@ -1,7 +1,6 @@
 """Property-based fuzzing of the people-and-records API from its OpenAPI schema: never a 500.
 
-schemathesis's pytest plugin does not run under pytest 9, so the operations are walked with its
-Python API: each operation's hypothesis strategy (valid and invalid inputs) is drawn a few times.
+The walk over the operations is the shared helper in tests/schema_fuzz.py.
 """
 
 from __future__ import annotations
@@ -9,11 +8,8 @@ from __future__ import annotations
 import re
 import secrets
 
-import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from tests.schema_fuzz import fuzz_operations
 
 from closedloop.config import Settings
 from closedloop.db import unit_of_work
@@ -41,31 +37,7 @@ def test_no_server_errors_from_schema_driven_inputs(store) -> None:
         session.add(Lead(email="someone@lead.example", owner_id=admin.id))
         _, key = service.create_api_key(session=session, actor=actor, user=admin)
     app = create_app(Settings(database_url=store.url, secret_key=secrets.token_urlsafe(40)))
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    headers = {"Authorization": f"Bearer {key}"}
-    failures: list[str] = []
-    operations = [op.ok() for op in schema.get_all_operations()]
-    operations = [op for op in operations if MY_PATHS.match(op.path)]
-    assert len(operations) >= 40
-
-    for operation in operations:
-        for mode, examples in EXAMPLES.items():
-            try:
-                _runner(operation, mode, examples, headers, failures)()
-            except Unsatisfiable:  # no invalid input exists (an operation without parameters)
-                assert mode is GenerationMode.NEGATIVE, operation.label
+    count, failures = fuzz_operations(app, paths=MY_PATHS, headers={"Authorization": f"Bearer {key}"},
+                                      examples=EXAMPLES)  # fmt: skip
+    assert count >= 40
     assert failures == []
-
-
-def _runner(operation, mode: GenerationMode, examples: int, headers: dict[str, str], failures: list[str]):
-    """A hypothesis test drawing `examples` cases of one operation; failures are collected, not raised."""
-
-    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    @given(case=operation.as_strategy(generation_mode=mode))
-    def run(case) -> None:
-        try:
-            case.call_and_validate(headers=headers, checks=[not_a_server_error])
-        except Exception as exc:  # every operation's failure is reported together
-            failures.append(f"{operation.label} [{mode.value}]: {type(exc).__name__}: {str(exc)[:400]}")
-
-    return run

@@ -43,6 +43,8 @@ NAV: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("/pipeline", "web.nav.pipeline", lambda a: policy.allowed(a, "deals", "read")),
     # The predictive models page: the roles that may train them (predictive.router).
     ("/models", "web.nav.models", lambda a: a.is_system or a.role in ("admin", "manager", "marketing")),
+    ("/reviews", "web.nav.reviews", lambda a: policy.allowed(a, "reviews", "read")),
+    ("/glossary", "web.nav.glossary", lambda a: policy.allowed(a, "reviews", "read")),
 )
 
 
