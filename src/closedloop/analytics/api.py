@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from closedloop.analytics import attributed, snapshot
+from closedloop.analytics import attributed, ltv, snapshot
 from closedloop.analytics import compile as comp
 from closedloop.analytics import funnel as funnel_mod
 from closedloop.analytics import relations as rel
@@ -105,6 +105,10 @@ def metrics(
         if m.name == "goal_attainment":
             results.extend(_goals(url, sl, from_stage, to_stage))
             continue
+        if m.name in ltv.NAMES:
+            found = ltv.results(url, m, sl, lambda s: _unsliced(url, "cac", s))
+            results.extend(found or ([] if sl.by else [{"metric": m.name, "group": {}, **_empty(m)}]))
+            continue
         if attributed.uses_model(m, sl, model):
             compiled = attributed.compile_credited(
                 url, m, sl, model=model, order=order, half_life_days=half_life_days
@@ -113,6 +117,15 @@ def metrics(
             compiled = comp.compile_metric(m, sl, from_stage=from_stage, to_stage=to_stage)
         results.extend(_results(url, compiled, sl))
     return {"as_of": sl.iso(sl.as_of), "results": results}
+
+
+def _unsliced(url: str, name: str, sl: Slice) -> dict[str, Any] | None:
+    """One metric over the whole period (no groups, no filters), or None without data."""
+    from dataclasses import replace
+
+    whole = replace(sl, by=(), where={})
+    found = _results(url, comp.compile_metric(METRICS[name], whole), whole)
+    return found[0] if found else None
 
 
 def _goals(url: str, sl: Slice, from_stage: str | None, to_stage: str | None) -> list[dict[str, Any]]:

@@ -170,6 +170,9 @@ def _deal(metric: Metric, sl: Slice, q: rel.Sql, dims: tuple[str, ...]) -> Compi
     elif metric.name == "sales_cycle":
         x = f"date_diff('microsecond', dlx.created_at, dlx.closed_at) / {DAYS}"
         ctes.append(_facts(_g(dims), f"{joined} WHERE dlx.status_at = 'won' AND {closed}", x=x))
+    elif metric.name == "won_amount":
+        won = f"{joined} WHERE dlx.status_at = 'won' AND {_period(q, sl, 'dlx.closed_at')}"
+        ctes.append(_facts(_g(dims), won, x="dlx.amount", **money))
     elif metric.name == "pipeline_created":
         ctes.append(
             _facts(_g(dims), f"{joined} WHERE {_period(q, sl, 'dlx.created_at')}", x="dlx.amount", **money)

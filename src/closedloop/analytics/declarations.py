@@ -49,7 +49,7 @@ class Metric:
     """One metric of the scorecard."""
 
     name: str
-    kind: str  # rate | count | stats | money_sum | money_mean | cost_per | mean
+    kind: str  # rate | count | stats | money_sum | money_mean | cost_per | pair | mean | derived | goal
     unit: str
     subject: str  # lead | deal | handoff | spend | feedback
     time_field: str
@@ -121,6 +121,10 @@ _DECLARED = (
        'Median days from deal created to won, over deals won in the period',
        '期間內贏得商機從建立到成交的天數中位數', '期间内赢得商机从创建到成交的天数中位数',
        DEAL_DIMENSIONS),
+    _m('won_amount', 'money_sum', 'money', 'deal', 'closed_at', 'won amount', '',
+       'Sum of amounts of deals won in the period (new revenue signed)',
+       '期間內贏得商機的金額總和（新簽營收）', '期间内赢得商机的金额总和（新签营收）',
+       DEAL_DIMENSIONS),
     _m('pipeline_created', 'money_sum', 'money', 'deal', 'created_at', 'amount', '',
        'Sum of amounts of deals created in the period',
        '期間內建立商機的金額總和', '期间内创建商机的金额总和',
@@ -181,6 +185,18 @@ _DECLARED = (
        'Historical LTV: gross margin to date per customer who became one in the period',
        '歷史顧客終身價值：期間內成為客戶者至今的平均毛利', '历史客户终身价值：期间内成为客户者至今的平均毛利',
        ACCOUNT_DIMENSIONS),
+    _m('ltv_predictive', 'derived', 'money', 'customer', 'revenue month', 'monthly gross margin per customer', 'monthly churn',
+       'Predictive LTV: average monthly gross margin per customer / monthly churn (the churn model\'s when it has scored them)',
+       '預測顧客終身價值：每位客戶的平均月毛利 / 月流失率（有流失模型評分時用模型）', '预测客户终身价值：每位客户的平均月毛利 / 月流失率（有流失模型评分时用模型）',
+       ACCOUNT_DIMENSIONS),
+    _m('ltv_cac', 'derived', 'ratio', 'customer', 'revenue month / spend_date', 'predictive LTV', 'CAC',
+       'LTV:CAC: predictive LTV / customer acquisition cost over the period',
+       'LTV:CAC：預測顧客終身價值 / 客戶取得成本', 'LTV:CAC：预测客户终身价值 / 获客成本',
+       ()),
+    _m('payback_months', 'derived', 'months', 'customer', 'revenue month / spend_date', 'CAC', 'monthly gross margin per customer',
+       'Payback months: customer acquisition cost / average monthly gross margin per customer',
+       '回本月數：客戶取得成本 / 每位客戶的平均月毛利', '回本月数：获客成本 / 每位客户的平均月毛利',
+       ()),
     _m('retention', 'rate', 'ratio', 'customer', 'revenue month', 'customer-months followed by revenue', 'customer-months with revenue',
        'Share of customers with revenue in a month who also have revenue the next',
        '當月有營收的客戶中，次月仍有營收的比例', '当月有营收的客户中，次月仍有营收的比例',

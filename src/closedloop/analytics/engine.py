@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +27,23 @@ STORE = "store"
 _EXTENSIONS = {"sqlite": "sqlite_scanner", "postgresql": "postgres_scanner"}
 _lock = threading.Lock()
 _connections: dict[str, duckdb.DuckDBPyConnection] = {}
+# Another engine running the same SQL (analytics/spark.py): anything with `query` and `rows`.
+_elsewhere: ContextVar[Any] = ContextVar("closedloop_analytics_elsewhere", default=None)
+
+
+@contextmanager
+def using(runner: Any) -> Iterator[None]:
+    """Inside the block, `query` and `rows` (and so every metric) run on `runner` instead of DuckDB."""
+    token = _elsewhere.set(runner)
+    try:
+        yield
+    finally:
+        _elsewhere.reset(token)
+
+
+def routed() -> bool:
+    """True inside `using(...)`: the store URL is then only a name and DuckDB is not used."""
+    return _elsewhere.get() is not None
 
 
 def extension_directory() -> Path:
@@ -115,6 +135,8 @@ def close(url: str | None = None) -> None:
 
 def query(url: str, sql: str, params: list[Any] | dict[str, Any] | None = None) -> Any:
     """Run `sql` (positional `?` or named `$name` parameters) on a fresh cursor; an Arrow table."""
+    if (runner := _elsewhere.get()) is not None:
+        return runner.query(sql, params)
     cursor = connect(url).cursor()
     try:
         return cursor.execute(sql, params or []).to_arrow_table()
@@ -124,6 +146,8 @@ def query(url: str, sql: str, params: list[Any] | dict[str, Any] | None = None) 
 
 def rows(url: str, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Run `sql` and return its (few, aggregated) rows as dicts."""
+    if (runner := _elsewhere.get()) is not None:
+        return runner.rows(sql, params)
     cursor = connect(url).cursor()
     try:
         result = cursor.execute(sql, params or [])

@@ -49,6 +49,7 @@ TABLES: dict[str, str] = {
     " default_margin_pct",
     "revenue_events": "id, account_id, deal_id, lead_id, product_id, occurred_at, amount_minor, currency",
     "quotas": "id, user_id, team_id, period_start, period_end, amount_minor, currency",
+    "account_churn_scores": "id, account_id, scored_at, probability",
     "goals": "id, name, metric, target, period_start, period_end, owner_id, team_id, CAST(filters AS VARCHAR) AS filters",
 }
 BOOLEANS = {"implied", "sla_met"}
@@ -197,6 +198,8 @@ def _create_live(connection: Any) -> None:
 
 def rows(url: str, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Run scorecard SQL written against `store.<table>` on the fresh snapshot."""
+    if engine.routed():  # another engine (Spark) reads its own copy of the store
+        return engine.rows(url, sql, params)
     return engine.rows(url, sql.replace(f"{engine.STORE}.", f"{schema(url)}."), params)
 
 

@@ -94,6 +94,12 @@ def test_deal_metrics(store, data, scenario) -> None:
     )
     sizes = by(store, "avg_deal_size", "channel")
     assert {k: v["value"] for k, v in sizes.items()} == {"Email": 650.0, "(none)": 3200.0}
+    # won_amount (the demo's revenue goal): the same three won deals, summed
+    assert one(store, "won_amount")["value"] == 4500.0
+    assert {k: v["value"] for k, v in by(store, "won_amount", "channel").items()} == {
+        "Email": 1300.0,
+        "(none)": 3200.0,
+    }
     cycle = one(store, "sales_cycle")
     assert cycle["figures"] == pytest.approx({"median": 36.0, "mean": 40.0, "p90": 46.4})
     assert one(store, "pipeline_created")["value"] == 7020.0
@@ -195,3 +201,19 @@ def test_goal_attainment_counts_real_mqls_with_run_rate(store, data, scenario) -
         0.75,
     )
     assert goal["figures"]["forecast"] == pytest.approx(3 * 365 / 181)
+
+
+def test_won_amount_goal_computes(store, data, scenario) -> None:
+    """The demo's revenue goal names `won_amount`: attainment is the won amount over the target."""
+    from datetime import date
+    from decimal import Decimal
+
+    from closedloop.goals.models import Goal
+
+    deals(data, scenario)
+    data.session.add(Goal(name="Won revenue", metric="won_amount", target=Decimal(9000), period_start=date(2026, 1, 1),
+                          period_end=date(2026, 6, 30), filters={}))  # fmt: skip
+    data.session.commit()
+    goal = one(store, "goal_attainment")
+    assert (goal["numerator"], goal["denominator"], goal["value"]) == (4500.0, 9000.0, 0.5)
+    assert goal["figures"]["metric"] == "won_amount" and goal["currency"] == "TWD"
