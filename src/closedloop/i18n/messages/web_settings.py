@@ -1,0 +1,144 @@
+"""Messages of the web app's settings pages: definitions and approvals, people and keys, capture, pipeline, SLA, routing, scoring, channel rules."""
+
+from __future__ import annotations
+
+
+def _m(en: str, tw: str, cn: str) -> dict[str, str]:
+    return {"en": en, "zh-TW": tw, "zh-CN": cn}
+
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "web.nav.settings": _m("Settings", "設定", "设置"),
+    "web.settings.back": _m("← All settings", "← 所有設定", "← 所有设置"),
+    "web.settings.pending": _m(
+        "{count} proposal(s) wait for approval", "有 {count} 項提案等待核准", "有 {count} 项提案等待批准"
+    ),
+    # Areas of the hub
+    "web.settings.policies": _m("Shared definitions and approvals", "共同定義與核准", "共同定义与批准"),
+    "web.settings.policies_hint": _m(
+        "Propose a change; a second person approves it, and it never applies to the past.",
+        "提出變更，由另一人核准；變更不會套用到過去。",
+        "提出变更，由另一人批准；变更不会应用到过去。",
+    ),
+    "web.settings.users": _m("Users, teams and API keys", "使用者、團隊與 API 金鑰", "用户、团队与 API 密钥"),
+    "web.settings.users_hint": _m(
+        "Add people, move them between teams, hand a leaver's work over, issue and revoke keys.",
+        "新增人員、調整團隊、交接離職者的工作、發放與撤銷金鑰。",
+        "添加人员、调整团队、交接离职者的工作、发放与撤销密钥。",
+    ),
+    "web.settings.sites": _m("Sites and capture snippet", "網站與追蹤碼", "网站与追踪代码"),
+    "web.settings.sites_hint": _m(
+        "Site keys, allowed origins and the code to paste into your pages.",
+        "網站金鑰、允許的來源，以及要貼到網頁中的程式碼。",
+        "网站密钥、允许的来源，以及要粘贴到网页中的代码。",
+    ),
+    "web.settings.pipeline": _m("Pipeline stages", "銷售階段", "销售阶段"),
+    "web.settings.pipeline_hint": _m(
+        "Stage names in three languages and the win probability of each stage.",
+        "三種語言的階段名稱與各階段的贏單機率。",
+        "三种语言的阶段名称与各阶段的赢单概率。",
+    ),
+    "web.settings.sla": _m("SLA and business hours", "SLA 與上班時間", "SLA 与工作时间"),
+    "web.settings.sla_hint": _m(
+        "How fast sales answers an MQL, counted in each team's business hours and holidays.",
+        "業務回應 MQL 的時限，依各團隊的上班時間與假日計算。",
+        "销售响应 MQL 的时限，按各团队的工作时间与假日计算。",
+    ),
+    "web.settings.routing": _m("Routing rules", "分派規則", "分配规则"),
+    "web.settings.routing_hint": _m(
+        "Which team and person receives each MQL.",
+        "每個 MQL 分派給哪個團隊與人員。",
+        "每个 MQL 分配给哪个团队与人员。",
+    ),
+    "web.settings.scoring": _m("Scoring rules", "評分規則", "评分规则"),
+    "web.settings.scoring_hint": _m(
+        "Fit and engagement points, bands and the MQL threshold, with a preview before you propose.",
+        "符合度與互動分數、等級與 MQL 門檻，提案前可先預覽影響。",
+        "匹配度与互动分数、等级与 MQL 阈值，提案前可先预览影响。",
+    ),
+    "web.settings.channels": _m("Channel rules", "管道規則", "渠道规则"),
+    "web.settings.channels_hint": _m(
+        "The ordered rules that name each touch's channel; re-derive history under a version.",
+        "依序判定每次接觸所屬管道的規則；可依某版本重新推導歷史資料。",
+        "按顺序判定每次接触所属渠道的规则；可按某版本重新推导历史数据。",
+    ),
+    # Policies page
+    "web.settings.pending_title": _m("Waiting for approval", "等待核准", "等待批准"),
+    "web.settings.none_pending": _m(
+        "Nothing waits for approval. Propose a change below.",
+        "目前沒有待核准的提案。可在下方提出變更。",
+        "目前没有待批准的提案。可在下方提出变更。",
+    ),
+    "web.settings.proposed_by": _m("proposed by {who}", "提案人 {who}", "提案人 {who}"),
+    "web.settings.effective": _m("takes effect {when}", "生效時間 {when}", "生效时间 {when}"),
+    "web.settings.approved_sides": _m("Approved by", "已核准", "已批准"),
+    "web.settings.payload": _m("Definition (JSON)", "定義內容（JSON）", "定义内容（JSON）"),
+    "web.settings.approve": _m("Approve", "核准", "批准"),
+    "web.settings.reject": _m("Reject", "退回", "驳回"),
+    "web.settings.reject_reason": _m("Why not", "退回原因", "驳回原因"),
+    "web.settings.own_hint": _m(
+        "You proposed this; another person approves it.",
+        "這是您提出的提案，需由其他人核准。",
+        "这是您提出的提案，需由其他人批准。",
+    ),
+    "web.settings.propose": _m("Propose a change", "提出變更", "提出变更"),
+    "web.settings.propose_button": _m("Propose", "送出提案", "提交提案"),
+    "web.settings.kind": _m("Definition", "定義", "定义"),
+    "web.settings.all_kinds": _m("All definitions", "所有定義", "所有定义"),
+    "web.settings.effective_from": _m("Takes effect from", "生效時間", "生效时间"),
+    "web.settings.reason": _m("Reason", "原因", "原因"),
+    "web.settings.two_party_hint": _m(
+        "It takes effect once one marketing and one sales approver (or a manager) approve it; approved late, it applies from the approval on.",
+        "需由一位行銷與一位業務核准者（或主管）核准後才生效；若晚於生效時間才核准，則自核准時起生效。",
+        "需由一位市场与一位销售批准人（或经理）批准后才生效；若晚于生效时间才批准，则自批准时起生效。",
+    ),
+    "web.settings.history": _m("History", "歷史紀錄", "历史记录"),
+    "web.settings.no_history": _m(
+        "No version yet: the built-in defaults are in force.",
+        "尚無任何版本：目前使用內建預設值。",
+        "尚无任何版本：目前使用内置默认值。",
+    ),
+    "web.settings.version": _m("Version", "版本", "版本"),
+    "web.settings.status": _m("Status", "狀態", "状态"),
+    "web.settings.proposer": _m("Proposed by", "提案人", "提案人"),
+    "web.settings.status.proposed": _m("waiting", "待核准", "待批准"),
+    "web.settings.status.approved": _m("approved", "已核准", "已批准"),
+    "web.settings.status.rejected": _m("rejected", "已退回", "已驳回"),
+    "web.settings.side.marketing": _m("marketing", "行銷", "市场"),
+    "web.settings.side.sales": _m("sales", "業務", "销售"),
+    "web.settings.done.proposed": _m(
+        "Proposed. It waits for approval by a second person.",
+        "已送出提案，等待另一人核准。",
+        "已提交提案，等待另一人批准。",
+    ),
+    "web.settings.done.approved": _m("Approval recorded.", "已記錄核准。", "已记录批准。"),
+    "web.settings.done.rejected": _m("Proposal rejected.", "已退回提案。", "已驳回提案。"),
+    "web.policy.scoring": _m("Scoring rules and MQL threshold", "評分規則與 MQL 門檻", "评分规则与 MQL 阈值"),
+    "web.policy.quality_gate": _m("Data-quality gate", "資料品質門檻", "数据质量门槛"),
+    "web.policy.routing": _m("Routing rules", "分派規則", "分配规则"),
+    "web.policy.sla": _m("SLA policy", "SLA 政策", "SLA 政策"),
+    "web.policy.channel_rules": _m("Channel rules", "管道規則", "渠道规则"),
+    "web.policy.stage_probabilities": _m("Stage probabilities", "階段贏單機率", "阶段赢单概率"),
+    "web.policy.goals": _m("Goals", "目標", "目标"),
+    # Errors
+    "web.settings.error.when": _m(
+        "Give a date and time, e.g. 2026-01-31 09:00.",
+        "請輸入日期與時間，例如 2026-01-31 09:00。",
+        "请输入日期与时间，例如 2026-01-31 09:00。",
+    ),
+    "web.settings.error.reason": _m("Give a reason.", "請填寫原因。", "请填写原因。"),
+    "web.settings.error.kind": _m("Unknown definition.", "未知的定義。", "未知的定义。"),
+    "web.settings.error.json": _m(
+        "Not valid JSON (line {line}, column {column}).",
+        "不是有效的 JSON（第 {line} 行第 {column} 欄）。",
+        "不是有效的 JSON（第 {line} 行第 {column} 列）。",
+    ),
+    "web.settings.error.object": _m(
+        "The definition must be a JSON object.", "定義內容必須是 JSON 物件。", "定义内容必须是 JSON 对象。"
+    ),
+    "web.settings.error.own_proposal": _m(
+        "You proposed this change: a second person has to approve it.",
+        "這是您提出的變更，必須由另一人核准。",
+        "这是您提出的变更，必须由另一人批准。",
+    ),
+}
