@@ -148,3 +148,73 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}" if abs(value) < 10 else f"{value:,.2f}"
     return str(value)
+
+
+@click.command()
+@click.option("--target", type=float, required=True, help="Revenue target in the reporting currency.")
+@click.option(
+    "--from", "date_from", required=True, metavar="DATE", help="First local date of the plan period."
+)
+@click.option("--to", "date_to", required=True, metavar="DATE", help="Last local date of the plan period.")
+@click.option(
+    "--basis-from", default=None, metavar="DATE", help="Measure from this date (default: 365 days back)."
+)
+@click.option(
+    "--basis-to", default=None, metavar="DATE", help="Measure up to this date (default: the as-of date)."
+)
+@click.option("--as-of", "as_of", metavar="T", help="Measure with what was known at T (default now).")
+@FORMAT_OPTION
+@LANG_OPTION
+def plan(
+    target: float,
+    date_from: str,
+    date_to: str,
+    basis_from: str | None,
+    basis_to: str | None,
+    as_of: str | None,
+    output_format: str,
+    lang: str,
+) -> None:
+    """Reverse waterfall: the leads, MQLs, SQLs, opportunities and budget a revenue target takes."""
+    from closedloop.analytics import plan as plan_mod
+
+    open_store()
+    result = plan_mod.plan(settings().database_url, target=target, date_from=date_from, date_to=date_to,
+                           basis_from=basis_from, basis_to=basis_to, as_of=as_of)  # fmt: skip
+    stages = list(result["required"])
+    header = ["month", "revenue", *stages, "leads_by"]
+    rows = [[m["month"], m["revenue"], *(m[s] for s in stages), m["leads_by"]] for m in result["per_month"]]
+    rows.append(["total", result["target"], *(result["required"][s] for s in stages), ""])
+    if output_format == "json":
+        echo_json(result)
+        return
+    if output_format == "csv":
+        from closedloop.safe_csv import to_csv
+
+        channel_rows = [
+            [f"channel:{c['channel']}", c["budget"], *([""] * len(stages)), ""] for c in result["channels"]
+        ]
+        click.echo(to_csv(header, rows + channel_rows), nl=False)
+        return
+    heading = translate("analytics.plan.heading", lang, target=_cell(result["target"]), currency=result["currency"],
+                        start=result["period"]["from"], end=result["period"]["to"], basis_from=result["basis"]["from"],
+                        basis_to=result["basis"]["to"], days=round(result["lead_time_days"]))  # fmt: skip
+    click.echo(heading)
+    _table(header, rows)
+    click.echo("")
+    _table(
+        ["channel", "share", "leads", "cpl", "budget"],
+        [[c["channel"], c["share"], c["leads"], c["cpl"], c["budget"]] for c in result["channels"]],
+    )
+    click.echo(
+        translate("analytics.plan.budget", lang, budget=_cell(result["budget"]), currency=result["currency"])
+    )
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> None:
+    cells = [[_cell(v) for v in row] for row in [header, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for row in cells:
+        click.echo(
+            "  ".join(c.rjust(w) if c[:1].isdigit() else c.ljust(w) for c, w in zip(row, widths, strict=True))
+        )

@@ -106,3 +106,23 @@ def drill(
     return api.drill(url, metric=metric, group=cell, part=part, stage=stage, stages=stages, mode=mode,
                      from_stage=from_stage, to_stage=to_stage, page=page, page_size=page_size, where=where,
                      window=window, date_from=date_from, date_to=date_to, as_of=as_of, scope=scope)  # fmt: skip
+
+
+@router.get("/plan")
+def plan(
+    session: SessionDep,
+    actor: CurrentActor,
+    target: Annotated[float, Query(gt=0, description="Revenue target in the reporting currency.")],
+    date_from: Annotated[str, Query(alias="from", description="First local date of the plan period.")],
+    date_to: Annotated[str, Query(alias="to", description="Last local date of the plan period.")],
+    basis_from: Day = None,
+    basis_to: Day = None,
+    as_of: str | None = None,
+) -> dict[str, Any]:
+    """Reverse waterfall: required opportunities, SQLs, MQLs and leads per month, budget per channel."""
+    from closedloop.analytics import plan as plan_mod
+
+    url, scope, _ = _context(session, actor)
+    policy.require(actor, "campaigns", "read")  # budgets per channel are campaign figures
+    return plan_mod.plan(url, target=target, date_from=date_from, date_to=date_to, basis_from=basis_from,
+                         basis_to=basis_to, as_of=as_of, scope=scope)  # fmt: skip

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "funnel": ("closedloop.analytics.cli", "funnel", "The lifecycle waterfall."),
     "metrics": ("closedloop.analytics.cli", "metrics", "Any metric of the shared scorecard."),
     "attribution": ("closedloop.attribution.cli", "attribution", "Multi-touch attribution."),
+    "plan": ("closedloop.analytics.cli", "plan", "Reverse waterfall: what a revenue target takes."),
     "score": ("closedloop.scoring.cli", "score", "Predictive lead scoring."),
     "churn": ("closedloop.scoring.cli", "churn", "Customer churn risk."),
     "export": ("closedloop.datamove.cli", "export", "Export the store's data (parquet)."),

@@ -3,6 +3,26 @@
 from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
+    "analytics.plan.error.target": {
+        "en": "the revenue target must be a positive amount",
+        "zh-TW": "營收目標必須是正數金額",
+        "zh-CN": "营收目标必须是正数金额",
+    },
+    "analytics.plan.error.unmeasured": {
+        "en": "cannot plan: {input} has no measured value in the basis period (widen it with --basis-from)",
+        "zh-TW": "無法規劃：{input} 在基準期間內沒有實測值（請以 --basis-from 擴大期間）",
+        "zh-CN": "无法规划：{input} 在基准期间内没有实测值（请用 --basis-from 扩大期间）",
+    },
+    "analytics.plan.heading": {
+        "en": "Plan for {target} {currency} from {start} to {end} (measured {basis_from} to {basis_to}; lead time {days} days)",
+        "zh-TW": "{start} 至 {end} 營收目標 {target} {currency} 的規劃（依 {basis_from} 至 {basis_to} 實測；前置時間 {days} 天）",
+        "zh-CN": "{start} 至 {end} 营收目标 {target} {currency} 的规划（按 {basis_from} 至 {basis_to} 实测；前置时间 {days} 天）",
+    },
+    "analytics.plan.budget": {
+        "en": "Budget at measured cost per lead: {budget} {currency}",
+        "zh-TW": "依實測名單成本的預算：{budget} {currency}",
+        "zh-CN": "按实测线索成本的预算：{budget} {currency}",
+    },
     "analytics.error.bad_as_of": {
         "en": "--as-of {value!r} is not an ISO 8601 date or time",
         "zh-TW": "--as-of {value!r} 不是 ISO 8601 日期或時間",
