@@ -141,4 +141,77 @@ MESSAGES: dict[str, dict[str, str]] = {
         "這是您提出的變更，必須由另一人核准。",
         "这是您提出的变更，必须由另一人批准。",
     ),
+    # Users, teams, keys
+    "web.people.users": _m("Users", "使用者", "用户"),
+    "web.people.email": _m("Email", "電子郵件", "电子邮件"),
+    "web.people.name": _m("Name", "名稱", "名称"),
+    "web.people.role_team": _m("Role and team", "角色與團隊", "角色与团队"),
+    "web.people.role": _m("Role", "角色", "角色"),
+    "web.people.team": _m("Team", "團隊", "团队"),
+    "web.people.status": _m("Status", "狀態", "状态"),
+    "web.people.active": _m("active", "啟用中", "启用中"),
+    "web.people.inactive": _m("deactivated", "已停用", "已停用"),
+    "web.people.leaver": _m("Leaver", "離職交接", "离职交接"),
+    "web.people.successor": _m("Hand work to", "工作交接給", "工作交接给"),
+    "web.people.deactivate": _m("Deactivate", "停用", "停用"),
+    "web.people.add_user": _m("Add a user", "新增使用者", "添加用户"),
+    "web.people.password": _m("First password", "初始密碼", "初始密码"),
+    "web.people.teams": _m("Teams", "團隊", "团队"),
+    "web.people.kind": _m("Kind", "類型", "类型"),
+    "web.people.kind.marketing": _m("marketing", "行銷", "市场"),
+    "web.people.kind.sales": _m("sales", "業務", "销售"),
+    "web.people.kind.management": _m("management", "管理", "管理"),
+    "web.people.kind.operations": _m("operations", "營運", "运营"),
+    "web.people.members": _m("Active members", "在職成員", "在职成员"),
+    "web.people.no_teams": _m(
+        "No team yet. Add one below.", "尚無團隊，可在下方新增。", "尚无团队，可在下方添加。"
+    ),
+    "web.people.team_name": _m("Team name", "團隊名稱", "团队名称"),
+    "web.people.add_team": _m("Add team", "新增團隊", "添加团队"),
+    "web.people.keys": _m("API keys", "API 金鑰", "API 密钥"),
+    "web.people.prefix": _m("Key id", "金鑰代號", "密钥代号"),
+    "web.people.scopes": _m("Scopes", "權限範圍", "权限范围"),
+    "web.people.scope.read": _m("read", "讀取", "读取"),
+    "web.people.scope.write": _m("write", "寫入", "写入"),
+    "web.people.scope.capture": _m("capture", "追蹤收集", "追踪收集"),
+    "web.people.last_used": _m("Last used", "最後使用", "最后使用"),
+    "web.people.revoked": _m("revoked {when}", "已於 {when} 撤銷", "已于 {when} 撤销"),
+    "web.people.revoke": _m("Revoke", "撤銷", "撤销"),
+    "web.people.no_keys": _m(
+        "No API key yet. Create one below.", "尚無 API 金鑰，可在下方建立。", "尚无 API 密钥，可在下方创建。"
+    ),
+    "web.people.key_user": _m("For user", "所屬使用者", "所属用户"),
+    "web.people.create_key": _m("Create key", "建立金鑰", "创建密钥"),
+    "web.people.new_key": _m("Your new API key", "新的 API 金鑰", "新的 API 密钥"),
+    "web.people.key": _m("Key", "金鑰", "密钥"),
+    "web.people.key_once": _m("Key created.", "已建立金鑰。", "已创建密钥。"),
+    "web.people.key_once_hint": _m(
+        "Copy it now: it is shown this once and only its hash is kept.",
+        "請立即複製：金鑰只會顯示這一次，系統僅保存其雜湊值。",
+        "请立即复制：密钥只会显示这一次，系统仅保存其哈希值。",
+    ),
+    "web.people.done.user_created": _m("User added.", "已新增使用者。", "已添加用户。"),
+    "web.people.done.user_updated": _m("User saved.", "已儲存使用者。", "已保存用户。"),
+    "web.people.done.user_deactivated": _m(
+        "User deactivated; their open work went to the successor.",
+        "已停用使用者，其未完成的工作已交接。",
+        "已停用用户，其未完成的工作已交接。",
+    ),
+    "web.people.done.team_created": _m("Team added.", "已新增團隊。", "已添加团队。"),
+    "web.people.done.key_revoked": _m("Key revoked.", "已撤銷金鑰。", "已撤销密钥。"),
+    "web.people.error.email": _m(
+        "Give a valid email address.", "請輸入有效的電子郵件地址。", "请输入有效的电子邮件地址。"
+    ),
+    "web.people.error.role": _m("Choose a role.", "請選擇角色。", "请选择角色。"),
+    "web.people.error.team": _m("Choose an existing team.", "請選擇現有的團隊。", "请选择现有的团队。"),
+    "web.people.error.kind": _m("Choose a team kind.", "請選擇團隊類型。", "请选择团队类型。"),
+    "web.people.error.successor": _m(
+        "Choose who takes over the open work.", "請選擇接手未完成工作的人。", "请选择接手未完成工作的人。"
+    ),
+    "web.people.error.key_user": _m(
+        "Choose an active user.", "請選擇啟用中的使用者。", "请选择启用中的用户。"
+    ),
+    "web.people.error.scopes": _m(
+        "Tick at least one scope.", "請至少勾選一個權限範圍。", "请至少勾选一个权限范围。"
+    ),
 }
