@@ -23,6 +23,9 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("leads", "change_stage"): PERSONAL,
     ("leads", "export"): PERSONAL,
     ("leads", "summary"): ALL_ROLES,
+    # The data stewards: the quality page (needs data, duplicates, quarantine, import wizard) and merges.
+    ("leads", "merge"): frozenset({"admin", "manager", "marketing"}),
+    ("quality", "read"): frozenset({"admin", "manager", "marketing"}),
     ("touchpoints", "read"): PERSONAL,
     ("touchpoints", "create"): MARKETING_SIDE,
     ("campaigns", "read"): ALL_ROLES,

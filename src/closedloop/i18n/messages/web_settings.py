@@ -214,4 +214,43 @@ MESSAGES: dict[str, dict[str, str]] = {
     "web.people.error.scopes": _m(
         "Tick at least one scope.", "請至少勾選一個權限範圍。", "请至少勾选一个权限范围。"
     ),
+    # Sites and the capture snippet
+    "web.sites.empty": _m(
+        "No site is registered yet. Add your website below to get its snippet.",
+        "尚未登記任何網站。請在下方新增網站以取得追蹤碼。",
+        "尚未登记任何网站。请在下方添加网站以获取追踪代码。",
+    ),
+    "web.sites.off": _m("switched off", "已停用", "已停用"),
+    "web.sites.key": _m("Site key", "網站金鑰", "网站密钥"),
+    "web.sites.paste": _m(
+        "Paste this line into every page of the site, before </body>:",
+        "請將這一行貼到網站每一頁的 </body> 之前：",
+        "请将这一行粘贴到网站每一页的 </body> 之前：",
+    ),
+    "web.sites.snippet": _m("Snippet to copy", "要複製的追蹤碼", "要复制的追踪代码"),
+    "web.sites.form_hint": _m(
+        "Forms on these pages are captured as they are submitted; the visitor's first touch is kept.",
+        "這些網頁上的表單送出時會被記錄，並保留訪客的第一次接觸。",
+        "这些网页上的表单提交时会被记录，并保留访客的第一次接触。",
+    ),
+    "web.sites.origins": _m(
+        "Allowed origins (one a line)", "允許的來源（每行一個）", "允许的来源（每行一个）"
+    ),
+    "web.sites.origins_hint": _m(
+        "Only pages served from these origins may send events with this key.",
+        "只有來自這些來源的網頁可以用此金鑰傳送事件。",
+        "只有来自这些来源的网页可以用此密钥发送事件。",
+    ),
+    "web.sites.active": _m("Key accepted", "接受此金鑰", "接受此密钥"),
+    "web.sites.add": _m("Add a site", "新增網站", "添加网站"),
+    "web.sites.name": _m("Site name", "網站名稱", "网站名称"),
+    "web.sites.done.created": _m(
+        "Site added: paste its snippet.", "已新增網站，請貼上追蹤碼。", "已添加网站，请粘贴追踪代码。"
+    ),
+    "web.sites.done.updated": _m("Site saved.", "已儲存網站設定。", "已保存网站设置。"),
+    "web.sites.error.origins": _m(
+        "Give at least one origin, e.g. https://www.example.com.",
+        "請至少填寫一個來源，例如 https://www.example.com。",
+        "请至少填写一个来源，例如 https://www.example.com。",
+    ),
 }
