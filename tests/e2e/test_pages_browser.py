@@ -23,16 +23,16 @@ EMAIL = {
 }
 # What each role's menu shows (worked out from the access issue's role table, not from the code).
 MENU = {
-    "admin": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/models"},
-    "manager": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/models"},
-    "marketing": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/models"},
+    "admin": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/quality", "/models"},
+    "manager": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/quality", "/models"},
+    "marketing": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/quality", "/models"},
     "sales": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline"},
     "viewer": {"/", "/funnel", "/attribution", "/campaigns"},
 }
 # Every role reads the reviews and the glossary ("reviews", "read" is every role's).
 for _pages in MENU.values():
     _pages |= {"/reviews", "/glossary"}
-ALL_PAGES = {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/models"}
+ALL_PAGES = {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/quality", "/models"}
 MAIN_PAGES = ("/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline")
 
 

@@ -78,6 +78,7 @@ def run_import(
     progress: bool = False,
     chunk_rows: int = CHUNK_ROWS,
     on_error: Callable[[RowError], None] | None = None,
+    on_rows: Callable[[int], None] | None = None,
     use_savepoint: bool = True,
     clock: Clock = system_clock,
 ) -> ImportReport:
@@ -85,6 +86,7 @@ def run_import(
 
     With any invalid row and no `skip_invalid`, nothing is written but a failed job record; a
     dry run writes nothing. A file already imported (same SHA-256 and kind) changes nothing.
+    `on_rows(n)` hears the rows read so far after each chunk (the web wizard's progress bar).
     """
     path = Path(path)
     processor = processor_for(kind)
@@ -142,7 +144,7 @@ def run_import(
         session.flush()
         ctx.job = job
         processor.prepare(ctx, table)
-        _run_chunks(ctx, processor, table, chunk_rows, progress)
+        _run_chunks(ctx, processor, table, chunk_rows, progress, on_rows)
         processor.finish(ctx)
         session.flush()
     except BaseException:
@@ -242,7 +244,12 @@ def _describe(report: ImportReport, table: Table, mapping: ColumnMapping) -> Non
 
 
 def _run_chunks(
-    ctx: ImportContext, processor: Processor, table: Table, chunk_rows: int, progress: bool
+    ctx: ImportContext,
+    processor: Processor,
+    table: Table,
+    chunk_rows: int,
+    progress: bool,
+    on_rows: Callable[[int], None] | None = None,
 ) -> None:
     from tqdm import tqdm
 
@@ -265,6 +272,8 @@ def _run_chunks(
             if len(frame):
                 processor.process(ctx, frame)
             bar.update(len(frame))
+            if on_rows is not None:
+                on_rows(ctx.report.rows_total)
     finally:
         bar.close()
 
