@@ -18,6 +18,12 @@ EVENT_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
 TOUCH_KEYS = frozenset((*UTM_FIELDS, *CLICK_ID_FIELDS))
 MAX_SHORT = 255
 MAX_URL = 2000
+# A custom event: a name (`closedloop.track(name, props)`) and a small flat object of properties.
+MAX_EVENT_NAME = 100
+MAX_PROPERTIES = 25
+MAX_PROPERTY_VALUE = 500
+PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.:$-]{1,64}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Clock skew we forgive (a client a little ahead), and the oldest queued event we accept.
 FUTURE_TOLERANCE = timedelta(minutes=10)
 MAX_AGE = timedelta(days=365)
@@ -47,6 +53,8 @@ class CaptureEvent:
     landing_page: str | None = None
     referrer: str | None = None
     values: dict[str, str | None] = field(default_factory=dict)  # utm_* and click ids
+    name: str | None = None  # a custom event's name
+    properties: dict[str, Any] | None = None  # a custom event's properties
 
 
 @dataclass(slots=True)
@@ -144,6 +152,39 @@ def _url(
     return parts
 
 
+def _event_name(raw: dict[str, Any], errors: list[FieldError], index: int) -> str | None:
+    field_name = "name" if "name" in raw else "event_name"
+    value = _text(raw, field_name, MAX_EVENT_NAME, errors, index)
+    if value is not None and CONTROL.search(value):
+        errors.append(FieldError(index, field_name, "must not hold control characters"))
+        return None
+    return value
+
+
+def parse_properties(value: Any) -> dict[str, Any] | str | None:
+    """A custom event's properties: the checked flat object, None when absent, else the reason."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return "must be a JSON object"
+    if len(value) > MAX_PROPERTIES:
+        return f"at most {MAX_PROPERTIES} properties"
+    checked: dict[str, Any] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not PROPERTY_KEY.match(key):
+            return f"property names are 1-64 characters of A-Z a-z 0-9 _ . : $ - ({str(key)[:40]!r})"
+        if isinstance(item, str):
+            if len(item) > MAX_PROPERTY_VALUE:
+                return f"{key}: longer than {MAX_PROPERTY_VALUE} characters"
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                return f"{key}: not a finite number"
+        elif item is not None and not isinstance(item, bool | int):
+            return f"{key}: must be a string, number, true/false or null"
+        checked[key] = item
+    return checked or None
+
+
 def parse_event(
     raw: Any, *, index: int, visitor_key: str | None, now: datetime
 ) -> CaptureEvent | list[FieldError]:
@@ -174,6 +215,12 @@ def parse_event(
         explicit = _text(raw, name, MAX_SHORT, errors, index)
         if explicit is not None:
             values[name] = explicit
+    event_name = _event_name(raw, errors, index)
+    props_field = "props" if "props" in raw else "properties"
+    properties = parse_properties(raw.get(props_field))
+    if isinstance(properties, str):
+        errors.append(FieldError(index, props_field, properties))
+        properties = None
     if errors:
         return errors
     return CaptureEvent(
@@ -185,6 +232,8 @@ def parse_event(
         landing_page=_clean(page) if page is not None else None,
         referrer=_clean(referrer) if referrer is not None else None,
         values=values,
+        name=event_name,
+        properties=properties,
     )
 
 

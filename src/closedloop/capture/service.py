@@ -215,6 +215,8 @@ def touch_row(
         "channel": channel,
         "channel_explicit": False,
         "campaign_id": campaigns.get(normalise_campaign_name(campaign)) if campaign else None,
+        "event_name": event.name,
+        "properties": event.properties,
     }
 
 

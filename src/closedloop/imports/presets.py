@@ -20,7 +20,7 @@ GENERIC: dict[str, tuple[str, ...]] = {
     ),
     "touchpoints": (
         "external_id", "lead_external_id", "lead_email", "visitor_id", "occurred_at", "type", "channel", *UTM,
-        "campaign", "campaign_id", "landing_page", "referrer", *CLICK_ID_FIELDS,
+        "campaign", "campaign_id", "landing_page", "referrer", *CLICK_ID_FIELDS, "event_name",
     ),
     "deals": (
         "external_id", "lead_external_id", "lead_email", "company", "company_domain", "company_tax_id", "name",

@@ -22,6 +22,7 @@ from closedloop.marketing.models import CLICK_ID_FIELDS, TOUCH_TYPES, Touchpoint
 
 TEXT_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", *CLICK_ID_FIELDS)
 URL_FIELDS = ("landing_page", "referrer")
+MAX_EVENT_NAME = 100
 # Fields compared to decide inserted / updated / unchanged.
 COMPARED = (
     "lead_id",
@@ -32,6 +33,8 @@ COMPARED = (
     *URL_FIELDS,
     "channel",
     "campaign_id",
+    "event_name",
+    "properties",
 )
 ID_FIELDS = frozenset({"lead_id", "visitor_id", "campaign_id"})
 FIRST_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
@@ -70,6 +73,7 @@ class TouchpointsProcessor:
             "campaign_id",
             *TEXT_FIELDS,
             *URL_FIELDS,
+            "event_name",
         ):
             if generic not in df.columns:
                 constant = m.constants.get(generic, "")
@@ -77,7 +81,8 @@ class TouchpointsProcessor:
                     fill[constant] = pd.Series(constant, index=df.index, dtype="str")
                 df[generic] = fill[constant]
         # Columns neither in the file nor given a constant: nothing to check, NULL to write.
-        blank = ctx.cache["blank"] = {g for g in (*TEXT_FIELDS, *URL_FIELDS) if g not in m.mapped.values()}
+        optional = (*TEXT_FIELDS, *URL_FIELDS, "event_name")
+        blank = ctx.cache["blank"] = {g for g in optional if g not in m.mapped.values()}
         blank -= {g for g, constant in m.constants.items() if constant}
         rows = frame[ROW_COLUMN].to_numpy()
         bad = np.zeros(len(df), dtype=bool)
@@ -108,6 +113,11 @@ class TouchpointsProcessor:
             fail((df[name].str.len() > 255).to_numpy(), name, "longer than 255 characters")
         for name in [n for n in URL_FIELDS if n not in blank]:
             fail((df[name].str.len() > 2000).to_numpy(), name, "longer than 2000 characters")
+        if "event_name" not in blank:
+            long_name = (df["event_name"].str.len() > MAX_EVENT_NAME).to_numpy()
+            fail(long_name, "event_name", f"longer than {MAX_EVENT_NAME} characters")
+        # Columns no generic column names become the touch's properties (SPEC section 7: custom fields).
+        df["properties"] = properties_column(frame, m.custom)
         explicit = df["channel"] != ""
         canonical = df["channel"].str.casefold().map(CHANNEL_NAMES)
         fail((explicit & canonical.isna()).to_numpy(), "channel", "not a channel of the channel rules")
@@ -236,13 +246,16 @@ class TouchpointsProcessor:
         frame = pd.DataFrame(rows, columns=["external_id", "id", *COMPARED])
         # SQLite's raw rows carry the stored UTC text; PostgreSQL's aware datetimes.
         frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+        # Properties as the same canonical text the file's rows are compared in (SQLite: stored
+        # text; PostgreSQL: a decoded jsonb object with its keys in its own order).
+        frame["properties"] = [canonical_json(v) for v in frame["properties"].tolist()]
         return frame.set_index("external_id")
 
     def _columns(self, ctx: ImportContext, frame: pd.DataFrame) -> dict[str, list[Any]]:
         blank = ctx.cache.get("blank", set())
         columns = {
             name: [None] * len(frame) if name in blank else columns_ops.object_column(frame[name])
-            for name in (*TEXT_FIELDS, *URL_FIELDS)
+            for name in (*TEXT_FIELDS, *URL_FIELDS, "event_name", "properties")
         }
         columns.update(
             external_id=frame["external_id"].tolist(),
@@ -323,6 +336,8 @@ class TouchpointsProcessor:
                 ctx.report.unchanged += 1
                 continue
             record = {name: new for name, (_, new) in diff.items()}
+            if "properties" in record:  # the JSON column takes the object, not its text
+                record["properties"] = json.loads(record["properties"]) if record["properties"] else None
             record["b_id"] = int(current["id"])
             record["channel_explicit"] = bool(columns["channel_explicit"][i])
             changes.append(record)
@@ -415,3 +430,25 @@ class TouchpointsProcessor:
             changed = session.execute(text(sql), values).rowcount
         if changed:
             ctx.report.count_change("leads", changed)
+
+
+def properties_column(frame: pd.DataFrame, custom: list[str]) -> pd.Series:
+    """Per row, the non-blank cells of the file's unknown columns as a JSON object text ("" if none)."""
+    if not custom:
+        return pd.Series("", index=frame.index, dtype="str")
+    cells = frame[custom].astype(str).apply(lambda c: c.str.strip())
+    texts = [
+        json.dumps(
+            {k: v for k, v in zip(custom, values, strict=True) if v}, ensure_ascii=False, sort_keys=True
+        )
+        for values in cells.itertuples(index=False, name=None)
+    ]
+    return pd.Series(texts, index=frame.index, dtype="str").replace("{}", "")
+
+
+def canonical_json(value: Any) -> str | None:
+    """A stored JSON object (text or decoded) as sorted-key text; None for none or empty."""
+    if value is None or value == "" or value != value:  # None, blank or NaN
+        return None
+    data = json.loads(value) if isinstance(value, str) else value
+    return json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None

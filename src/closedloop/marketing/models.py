@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closedloop.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
@@ -26,6 +27,8 @@ TOUCH_TYPES = (
     "offline",
     "other",
 )
+# JSON where None is SQL NULL (not the JSON text 'null'): most touches carry no properties.
+SparseJson = JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
 CLICK_ID_FIELDS = ("gclid", "gbraid", "wbraid", "fbclid", "msclkid", "ttclid", "li_fat_id", "line_click_id")
 
 
@@ -113,6 +116,10 @@ class Touchpoint(Base):
     channel_explicit: Mapped[bool] = mapped_column(default=False)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
     channel_policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_versions.id"))
+    # A custom event's name (snippet `closedloop.track(name, props)`, an imported `event_name`)
+    # and its properties (a flat JSON object; unknown columns of a touchpoint import land here).
+    event_name: Mapped[str | None] = mapped_column(String(100))
+    properties: Mapped[dict[str, object] | None] = mapped_column(SparseJson)
 
 
 class CampaignSpend(Base):

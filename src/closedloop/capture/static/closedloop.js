@@ -204,7 +204,9 @@
   window.closedloop = {
     loaded: true,
     visitorId: visitorId,
-    track: function (name, props) { enqueue(event("event", Object.assign({ name: String(name) }, props || {}))); },
+    track: function (name, props) {
+      enqueue(event("event", { name: String(name).slice(0, 100), props: props || undefined }));
+    },
     identify: function (identity) {
       var body = Object.assign({ cl_vid: visitorId() }, typeof identity === "string" ? { email: identity } : identity);
       return fetch(IDENTIFY_URL, {

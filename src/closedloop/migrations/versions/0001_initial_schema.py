@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:36:22.786298
+Create Date: 2026-12-04 20:47:58.380883
 """
 
 from collections.abc import Sequence
@@ -817,6 +817,48 @@ def upgrade() -> None:
         batch_op.create_index("ix_quarantined_records_status", ["status", "source"], unique=False)
 
     op.create_table(
+        "report_subscriptions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("report", sa.String(length=16), nullable=False),
+        sa.Column("schedule", sa.String(length=16), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("team_id", sa.Integer(), nullable=True),
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", closedloop.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["notification_channels.id"],
+            name=op.f("fk_report_subscriptions_channel_id_notification_channels"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_report_subscriptions_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["teams.id"], name=op.f("fk_report_subscriptions_team_id_teams"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_report_subscriptions_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_subscriptions")),
+        sa.UniqueConstraint(
+            "report",
+            "schedule",
+            "language",
+            "user_id",
+            "team_id",
+            "channel_id",
+            name=op.f("uq_report_subscriptions_report_schedule_language_user_id_team_id_channel_id"),
+        ),
+    )
+    with op.batch_alter_table("report_subscriptions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_report_subscriptions_team_id"), ["team_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_report_subscriptions_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "review_action_items",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("review_id", sa.Integer(), nullable=False),
@@ -1196,6 +1238,14 @@ def upgrade() -> None:
         sa.Column("channel_explicit", sa.Boolean(), nullable=False),
         sa.Column("campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("channel_policy_version_id", sa.Integer(), nullable=True),
+        sa.Column("event_name", sa.String(length=100), nullable=True),
+        sa.Column(
+            "properties",
+            sa.JSON(none_as_null=True).with_variant(
+                postgresql.JSONB(none_as_null=True, astext_type=Text()), "postgresql"
+            ),
+            nullable=True,
+        ),
         sa.ForeignKeyConstraint(
             ["campaign_id"], ["campaigns.id"], name=op.f("fk_touchpoints_campaign_id_campaigns")
         ),
@@ -1287,6 +1337,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_review_action_items_review_id"))
 
     op.drop_table("review_action_items")
+    with op.batch_alter_table("report_subscriptions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_report_subscriptions_user_id"))
+        batch_op.drop_index(batch_op.f("ix_report_subscriptions_team_id"))
+
+    op.drop_table("report_subscriptions")
     with op.batch_alter_table("quarantined_records", schema=None) as batch_op:
         batch_op.drop_index("ix_quarantined_records_status")
 
