@@ -16,6 +16,8 @@ from closedloop.errors import ValidationFailed
 from closedloop.i18n import translate
 
 DAYS = "86400000000.0"  # microseconds in a day
+# The order policies.service.policy_in_force picks the version in force by (latest effective_from, then version).
+VERSION_ORDER = "{'e': pv.effective_from, 'v': pv.version}"
 
 
 @dataclass
@@ -178,13 +180,27 @@ def _deal(metric: Metric, sl: Slice, q: rel.Sql, dims: tuple[str, ...]) -> Compi
             _facts(_g(dims), f"{joined} WHERE {_period(q, sl, 'dlx.created_at')}", x="dlx.amount", **money)
         )
     elif metric.name == "weighted_pipeline":
+        # Each open deal is weighted by the stage probabilities in force when it entered its stage
+        # at as-of (SPEC section 4: never re-weighted by a later version); the stage table's own
+        # probability stands in when no approved version covers that moment.
         as_of = q.bind(sl.as_of_naive, "asof")
-        ctes.append(f"""last_stage AS (SELECT deal_id, arg_max(to_stage, CAST(occurred_at AS TIMESTAMP)) AS stage
+        ctes.append(f"""last_stage AS (SELECT deal_id, arg_max(to_stage, CAST(occurred_at AS TIMESTAMP)) AS stage,
+    max(CAST(occurred_at AS TIMESTAMP)) AS entered_at
   FROM store.deal_stage_events WHERE CAST(occurred_at AS TIMESTAMP) <= {as_of} GROUP BY deal_id)""")
-        probability = """CASE dlx.status_at WHEN 'won' THEN 1.0 WHEN 'lost' THEN 0.0
-      ELSE coalesce(CASE WHEN ps.outcome = 'open' THEN CAST(ps.probability AS DOUBLE) END, 0.0) END"""
+        ctes.append(f"""stage_weight AS (SELECT dlx.id, arg_max(pv.payload, {VERSION_ORDER}) AS payload
+  FROM dlx LEFT JOIN last_stage ls ON ls.deal_id = dlx.id
+  JOIN store.policy_versions pv ON pv.kind = 'stage_probabilities' AND pv.status = 'approved'
+    AND pv.effective_from <= coalesce(ls.entered_at, dlx.created_at)
+    AND pv.approved_at <= coalesce(ls.entered_at, dlx.created_at)
+  GROUP BY dlx.id)""")
+        stage = "coalesce(ls.stage, dlx.stage)"
+        versioned = f"TRY_CAST(json_extract_string(sw.payload, '$.\"' || {stage} || '\"') AS DOUBLE)"
+        probability = f"""CASE dlx.status_at WHEN 'won' THEN 1.0 WHEN 'lost' THEN 0.0
+      ELSE coalesce(CASE WHEN ps.outcome = 'open' THEN coalesce({versioned}, CAST(ps.probability AS DOUBLE)) END, 0.0)
+    END"""
         from_where = f"""{joined} LEFT JOIN last_stage ls ON ls.deal_id = dlx.id
-  LEFT JOIN store.pipeline_stages ps ON ps.key = coalesce(ls.stage, dlx.stage)
+  LEFT JOIN stage_weight sw ON sw.id = dlx.id
+  LEFT JOIN store.pipeline_stages ps ON ps.key = {stage}
   WHERE {_period(q, sl, "dlx.created_at")}"""
         ctes.append(_facts(_g(dims), from_where, x=f"dlx.amount * {probability}", **money))
     else:

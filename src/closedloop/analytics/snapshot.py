@@ -50,6 +50,7 @@ TABLES: dict[str, str] = {
     "revenue_events": "id, account_id, deal_id, lead_id, product_id, occurred_at, amount_minor, currency",
     "quotas": "id, user_id, team_id, period_start, period_end, amount_minor, currency",
     "account_churn_scores": "id, account_id, scored_at, probability",
+    "policy_versions": "id, kind, version, status, effective_from, approved_at, CAST(payload AS VARCHAR) AS payload",
     "goals": "id, name, metric, target, period_start, period_end, owner_id, team_id, CAST(filters AS VARCHAR) AS filters",
 }
 BOOLEANS = {"implied", "sla_met"}
