@@ -98,3 +98,28 @@ class DeliveryAttempt(Base):
     ok: Mapped[bool]
     status_code: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+REPORT_KINDS = ("weekly", "monthly")
+REPORT_SCHEDULES = ("weekly", "monthly")
+
+
+class ReportSubscription(Base):
+    """A user or a team receiving a report pack by email as PDF, in one language, every week or month."""
+
+    __tablename__ = "report_subscriptions"
+    __table_args__ = (UniqueConstraint("report", "schedule", "language", "user_id", "team_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report: Mapped[str] = mapped_column(String(16))  # weekly review pack | monthly closed-loop report
+    schedule: Mapped[str] = mapped_column(
+        String(16)
+    )  # weekly (after each ISO week) | monthly (after each month)
+    language: Mapped[str] = mapped_column(String(8))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    # The SMTP relay (an email channel) that sends it.
+    channel_id: Mapped[int] = mapped_column(ForeignKey("notification_channels.id", ondelete="CASCADE"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

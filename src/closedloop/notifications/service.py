@@ -305,11 +305,32 @@ def _email_recipients(channel: NotificationChannel) -> list[str]:
     return [item.strip() for item in items if item.strip()]
 
 
+def report_targets(session: Session, subscription_id: int) -> list[Target]:
+    """A scheduled report pack goes to its own subscription only: the user, or each active team member."""
+    from closedloop.notifications.models import ReportSubscription
+
+    sub = session.get(ReportSubscription, subscription_id)
+    if sub is None:  # unsubscribed after the pack was written: nobody left to send it to
+        return []
+    people = select(User.email).where(User.is_active.is_(True)).order_by(User.id)
+    people = (
+        people.where(User.id == sub.user_id)
+        if sub.user_id is not None
+        else people.where(User.team_id == sub.team_id)
+    )
+    return [
+        Target(sub.channel_id, email, normalise_language(sub.language)) for email in session.scalars(people)
+    ]
+
+
 def targets(session: Session, message: OutboxMessage) -> list[Target]:
     """Where a message goes: every matching subscription's destination, each once."""
     topic = canonical_topic(message.topic)
     if topic is None:
         return []
+    report_subscription = facts_module._id(message.payload.get("report_subscription_id"))
+    if report_subscription is not None:
+        return report_targets(session, report_subscription)
     facts = facts_module.gather(session, message.payload)
     users, teams = facts_module.audience(facts)
     addressed_teams = teams | set(

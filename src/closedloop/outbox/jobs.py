@@ -1,4 +1,4 @@
-"""The worker's scheduled jobs (SLA breaches, score decay, predictive scores), run between deliveries."""
+"""The worker's scheduled jobs (SLA breaches, score decay, predictive scores, report packs), run between deliveries."""
 
 from __future__ import annotations
 
@@ -39,15 +39,24 @@ def _predictive(session: Session, clock: Clock) -> object:
     return predictive_service.run_schedule(session, clock)
 
 
+def _report_delivery(session: Session, clock: Clock) -> object:
+    from closedloop.reports import subscriptions
+
+    return subscriptions.deliver_due(session, clock)
+
+
 def default_jobs(
     *,
     breaches_every: timedelta,
     rescore_every: timedelta,
     predictive_every: timedelta = timedelta(hours=6),
+    reports_every: timedelta = timedelta(minutes=15),
 ) -> list[ScheduledJob]:
-    """SLA breach detection (escalations go out through this outbox), score decay, predictive scoring and drift."""
+    """SLA breaches (escalations go out through this outbox), score decay, predictive scoring and drift,
+    and the report packs subscribers receive by email after each week or month."""
     return [
         ScheduledJob("sla_breaches", breaches_every, _detect_breaches),
         ScheduledJob("rescore", rescore_every, _rescore),
         ScheduledJob("predictive", predictive_every, _predictive),
+        ScheduledJob("report_delivery", reports_every, _report_delivery),
     ]

@@ -149,3 +149,9 @@ def update_action_item(
     _can_edit(actor)
     values: dict[str, date | str | int | None] = body.model_dump(exclude_unset=True)
     return item_dict(service.update_action_item(session=session, actor=actor, item_id=item_id, values=values))
+
+
+# The report-pack subscriptions ride along with the review API (the pack is the review's document).
+from closedloop.reports.router import router as _reports_router  # noqa: E402
+
+router.include_router(_reports_router)

@@ -17,6 +17,7 @@ from closedloop.config import Settings
 from closedloop.reviews.models import ActionItem, Review
 from closedloop.users import service as users
 from closedloop.users.actor import system_actor
+from closedloop.users.models import User
 from closedloop.web.app import create_app
 
 PASSWORD = "review-pages-pass-2026"
@@ -154,3 +155,65 @@ def test_glossary_page_and_printable_sla_agreement_in_the_readers_language(histo
     assert printable.status_code == 200 and "行銷與業務服務水準協議" in printable.text
     assert "script-src" not in printable.headers["content-security-policy"]
     assert "default-src 'none'" in printable.headers["content-security-policy"]
+
+
+def test_report_subscriptions_from_the_page_and_the_api(history) -> None:
+    from closedloop.notifications import service as notify
+    from closedloop.notifications.models import ReportSubscription
+
+    notify.add_channel(session=history["session"], name="relay", kind="email", actor=system_actor(),
+                       secret_key=secrets.token_urlsafe(32), config={"host": "mail.corp.example", "from": "r@corp.example"})  # fmt: skip
+    history["session"].commit()
+    app, clients = _world(history)
+    sales = clients["sales"]
+    page = sales.get("/reviews")
+    assert 'id="subscribe"' in page.text and 'name="team_id"' not in page.text  # teams are a leader's call
+    done = sales.post("/reports/subscriptions", data={"csrf_token": _csrf(page.text), "report": "monthly",
+                                                      "language": "zh-CN"}, follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303
+    with history["store"].session() as s:
+        sub = s.scalars(select(ReportSubscription)).one()
+        sales_id = s.scalar(select(User.id).where(User.email == "sales@pages.example"))
+        assert (sub.report, sub.schedule, sub.language, sub.user_id, sub.team_id) == (
+            "monthly",
+            "monthly",
+            "zh-CN",
+            sales_id,
+            None,
+        )
+    assert f'data-subscription="{sub.id}"' in sales.get("/reviews").text
+    assert f'data-subscription="{sub.id}"' not in clients["viewer"].get("/reviews").text  # not the viewer's
+    forged = sales.post(f"/reports/subscriptions/{sub.id}/delete", data={"csrf_token": "forged"})
+    assert forged.status_code == 403
+    viewer_token = _csrf(clients["viewer"].get("/reviews").text)
+    assert clients["viewer"].post(f"/reports/subscriptions/{sub.id}/delete",
+                                  data={"csrf_token": viewer_token}).status_code == 404  # fmt: skip
+
+    keys = {}
+    with history["store"].session() as s:
+        for role in ("sales", "manager"):
+            user = s.scalar(select(User).where(User.email == f"{role}@pages.example"))
+            keys[role] = {
+                "Authorization": f"Bearer {users.create_api_key(session=s, actor=system_actor(), user=user)[1]}"
+            }
+        s.commit()
+    api = TestClient(app)
+    listed = api.get("/api/v1/subscriptions", headers=keys["sales"]).json()["items"]
+    assert [i["id"] for i in listed] == [sub.id]
+    other = api.post("/api/v1/subscriptions", headers=keys["sales"],
+                     json={"report": "weekly", "language": "en", "user_id": history["manager"]})  # fmt: skip
+    assert other.status_code == 403
+    made = api.post(
+        "/api/v1/subscriptions", headers=keys["manager"], json={"report": "weekly", "language": "en"}
+    )
+    assert made.status_code == 201 and made.json()["schedule"] == "weekly"
+    assert api.post("/api/v1/subscriptions", json={"report": "weekly", "language": "en"}).status_code == 401
+    assert api.delete(f"/api/v1/subscriptions/{made.json()['id']}", headers=keys["sales"]).status_code == 404
+    assert (
+        api.delete(f"/api/v1/subscriptions/{made.json()['id']}", headers=keys["manager"]).status_code == 204
+    )
+    gone = sales.post(f"/reports/subscriptions/{sub.id}/delete", data={"csrf_token": _csrf(page.text)},
+                      follow_redirects=False)  # fmt: skip
+    assert gone.status_code == 303
+    with history["store"].session() as s:
+        assert s.scalar(select(ReportSubscription.id)) is None

@@ -220,4 +220,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     "reports.error.out": _m(
         "Cannot write {path}: {error}", "無法寫入 {path}：{error}", "无法写入 {path}：{error}"
     ),
+    # Report packs by email (subscriptions)
+    "reports.subscription.no_email_channel": _m(
+        "No email channel is set up: an admin adds one with `closedloop notify channel add --kind email`.",
+        "尚未設定電子郵件通道：請管理員以 `closedloop notify channel add --kind email` 新增。",
+        "尚未设置电子邮件通道：请管理员用 `closedloop notify channel add --kind email` 添加。",
+    ),
+    "reports.subscription.user_or_team": _m(
+        "Subscribe either a user or a team.",
+        "請指定一位使用者或一個團隊（擇一）。",
+        "请指定一位用户或一个团队（二选一）。",
+    ),
+    "reports.subscription.no_team": _m("Unknown team {id}", "未知的團隊 {id}", "未知的团队 {id}"),
+    "reports.subscription.not_found": _m("Subscription {id} not found", "找不到訂閱 {id}", "找不到订阅 {id}"),
+    "reports.subscription.bad_value": _m(
+        "{field} must be one of {allowed} (got {value})",
+        "{field} 必須是 {allowed} 之一（收到 {value}）",
+        "{field} 必须是 {allowed} 之一（收到 {value}）",
+    ),
 }

@@ -77,4 +77,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     ),
     "web.glossary.sla_pdf": _m("as PDF", "PDF 版", "PDF 版"),
     "web.glossary.contents": _m("On this page", "本頁內容", "本页内容"),
+    # Report packs by email (on the reviews page)
+    "web.reviews.subscriptions": _m("Report packs by email", "以電子郵件寄送報告", "通过电子邮件发送报告"),
+    "web.reviews.subscriptions_hint": _m(
+        "The pack arrives as a PDF after each week or month, in the language you choose.",
+        "每週或每月結束後，以您選擇的語言寄出 PDF 報告。",
+        "每周或每月结束后，以您选择的语言发送 PDF 报告。",
+    ),
+    "web.reviews.report": _m("Report", "報告", "报告"),
+    "web.reviews.schedule": _m("Sent", "寄送頻率", "发送频率"),
+    "web.reviews.schedule.weekly": _m("every Monday", "每週一", "每周一"),
+    "web.reviews.schedule.monthly": _m("on the 1st of each month", "每月 1 日", "每月 1 日"),
+    "web.reviews.schedule.default": _m("with the report's period", "依報告期間", "按报告期间"),
+    "web.reviews.recipient": _m("To", "收件者", "收件人"),
+    "web.reviews.me": _m("me", "我", "我"),
+    "web.reviews.subscribe": _m("Subscribe", "訂閱", "订阅"),
+    "web.reviews.unsubscribe": _m("Unsubscribe", "取消訂閱", "取消订阅"),
+    "web.reviews.done.subscribed": _m("Subscribed.", "已訂閱。", "已订阅。"),
+    "web.reviews.done.unsubscribed": _m("Unsubscribed.", "已取消訂閱。", "已取消订阅。"),
 }

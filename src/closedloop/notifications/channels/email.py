@@ -98,12 +98,13 @@ def build_message(notice: Notice, destination: Destination, envelope: Envelope) 
     message["Date"] = format_datetime(envelope.created_at)
     message["Message-ID"] = f"<{envelope.delivery_key}@closedloop>"
     message["X-Closedloop-Delivery"] = envelope.delivery_key
-    message["Content-Language"] = notice.language
     message.set_content(notice.plain_text())
     message.add_alternative(_html(notice), subtype="html")
     for name, content_type, data in _attachments(envelope.payload):
         maintype, _, subtype = content_type.partition("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=name)
+    # Set last: making the message multipart moves every Content-* header into the first part.
+    message["Content-Language"] = notice.language
     return message
 
 

@@ -18,13 +18,15 @@ from sqlalchemy import func, select
 from closedloop.access import policy
 from closedloop.analytics.declarations import DIMENSIONS, LEAD_DIMENSIONS, METRICS
 from closedloop.errors import NotFound, UserError, ValidationFailed
+from closedloop.i18n import LANGUAGES
 from closedloop.leads.lifecycle import MAIN_LINE
+from closedloop.reports import subscriptions
 from closedloop.reports.build import week_period
 from closedloop.reports.render import fmt, metric_label
 from closedloop.reviews import service
 from closedloop.reviews.agenda import item_dict
 from closedloop.reviews.models import ACTION_STATUSES, REVIEW_STATUSES, Review
-from closedloop.users.models import User
+from closedloop.users.models import Team, User
 from closedloop.web.pages.common import Page, PageDep, PageRoute, check_csrf, render
 from closedloop.workspace.models import WorkspaceSettings
 
@@ -32,7 +34,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=200)]
 Short = Annotated[str, Form(max_length=300)]
 Ids = Annotated[list[str], Form(max_length=200)]
-DONE = ("created", "updated", "item_added", "item_updated")
+DONE = ("created", "updated", "item_added", "item_updated", "subscribed", "unsubscribed")
 LIST_SIZE = 100
 
 
@@ -95,7 +97,16 @@ def show_list(page: Page, *, flash: str | None = None, kind: str = "ok", status:
     start, end = week_period(_today(page))
     return render(page, "reviews.html", status, reviews=rows, counts=counts, users=_users(page),
                   may_edit=policy.allowed(page.actor, "reviews", "write"), default_start=start,
-                  default_end=end, flash=flash, flash_kind=kind)  # fmt: skip
+                  default_end=end, flash=flash, flash_kind=kind, **_subscription_context(page))  # fmt: skip
+
+
+def _subscription_context(page: Page) -> dict[str, Any]:
+    """The caller's report subscriptions and what the form offers (teams only to leaders)."""
+    session = page.request.state.db
+    subs = subscriptions.visible(session, page.actor)
+    teams = dict(session.execute(select(Team.id, Team.name).order_by(Team.name)).all())
+    return {"subscriptions": subs, "names": _names(page), "teams": teams,
+            "may_team": policy.allowed(page.actor, "report_subscriptions", "team"), "languages": LANGUAGES}  # fmt: skip
 
 
 def _item_counts(page: Page, ids: list[int]) -> dict[int, int]:
@@ -244,3 +255,36 @@ def update_item(page: PageDep, review_id: int, item_id: int, csrf_token: Csrf = 
 
     return _act(page, csrf_token, run,
                 lambda msg, code: show_review(page, review_id, flash=msg, kind="error", status=code))  # fmt: skip
+
+
+@router.post("/reports/subscriptions")
+def subscribe(page: PageDep, csrf_token: Csrf = "", report: Annotated[str, Form(max_length=16)] = "",
+              schedule: Annotated[str, Form(max_length=16)] = "", language: Annotated[str, Form(max_length=8)] = "",
+              team_id: Short = "") -> Response:  # fmt: skip
+    """Receive a report pack by email as PDF (for oneself, or for a team: leaders)."""
+    check_csrf(page, csrf_token)
+    teams = _ids(page, [team_id], "team_id")
+    try:
+        subscriptions.subscribe(
+            session=page.request.state.db, actor=page.actor, report=report, schedule=schedule or None,
+            language=language or page.lang, user_id=None if teams else page.actor.user_id,
+            team_id=teams[0] if teams else None,
+        )  # fmt: skip
+    except UserError as exc:
+        page.request.state.db.rollback()
+        return show_list(page, flash=exc.message, kind="error", status=exc.http_status)
+    return RedirectResponse("/reviews?done=subscribed#subscriptions", status_code=303)
+
+
+@router.post("/reports/subscriptions/{subscription_id}/delete")
+def unsubscribe(page: PageDep, subscription_id: int, csrf_token: Csrf = "") -> Response:
+    """Stop a report subscription."""
+    check_csrf(page, csrf_token)
+    try:
+        subscriptions.unsubscribe(
+            session=page.request.state.db, actor=page.actor, subscription_id=subscription_id
+        )
+    except UserError as exc:
+        page.request.state.db.rollback()
+        return show_list(page, flash=exc.message, kind="error", status=exc.http_status)
+    return RedirectResponse("/reviews?done=unsubscribed#subscriptions", status_code=303)
