@@ -402,3 +402,26 @@ def stage_events(session: Session, deal_id: int) -> list[DealStageEvent]:
             .order_by(DealStageEvent.occurred_at, DealStageEvent.id)
         )
     )
+
+
+def rename_stage(
+    *, session: Session, actor: Actor, key: str, names: dict[str, str], clock: Clock = system_clock
+) -> PipelineStage:
+    """Set a stage's display names (en, zh-TW, zh-CN); its key, which data refers to, never changes. Audited."""
+    from closedloop.i18n import LANGUAGES
+
+    stage = session.scalars(select(PipelineStage).where(PipelineStage.key == key)).first()
+    if stage is None:
+        raise NotFound(translate("deal.error.stage", stage=key))
+    cleaned = {lang: (names.get(lang) or "").strip() for lang in LANGUAGES}
+    missing = [lang for lang, text in cleaned.items() if not text or len(text) > 100]
+    if missing:
+        raise ValidationFailed(
+            translate("deal.error.stage_name", stage=key), detail={"field": f"name-{missing[0]}"}
+        )
+    before = {"names": dict(stage.names or {})}
+    stage.names = cleaned
+    session.flush()
+    audit_service.record(session, actor=actor, action="pipeline_stage.renamed", entity_type="pipeline_stage",
+                         entity_id=stage.id, before=before, after={"key": key, "names": cleaned}, clock=clock)  # fmt: skip
+    return stage

@@ -253,4 +253,144 @@ MESSAGES: dict[str, dict[str, str]] = {
         "請至少填寫一個來源，例如 https://www.example.com。",
         "请至少填写一个来源，例如 https://www.example.com。",
     ),
+    # Domain errors raised by the services these pages added (deals.rename_stage, workspace.service)
+    "deal.error.stage_name": _m(
+        "Stage {stage} needs a name in every language (at most 100 characters).",
+        "階段 {stage} 在每種語言都需要名稱（最多 100 字）。",
+        "阶段 {stage} 在每种语言都需要名称（最多 100 字）。",
+    ),
+    "workspace.error.hours": _m(
+        "{text} is not a span such as 09:00-12:00.",
+        "{text} 不是像 09:00-12:00 這樣的時段。",
+        "{text} 不是像 09:00-12:00 这样的时段。",
+    ),
+    "workspace.error.calendar_name": _m("A calendar needs a name.", "行事曆需要名稱。", "日历需要名称。"),
+    "workspace.error.calendar_exists": _m(
+        "A calendar named {name} already exists.", "已有名為 {name} 的行事曆。", "已有名为 {name} 的日历。"
+    ),
+    "workspace.error.day_kind": _m(
+        "A day is a holiday or a make-up working day.",
+        "日期類型須為假日或補班日。",
+        "日期类型须为假日或调休上班日。",
+    ),
+    "workspace.error.no_calendar": _m("No such calendar.", "找不到此行事曆。", "找不到此日历。"),
+    # Pipeline, SLA, routing
+    "web.settings.in_force": _m(
+        "Version in force: {version}.", "目前生效版本：{version}。", "当前生效版本：{version}。"
+    ),
+    "web.sales_settings.done.proposed": _m(
+        "Proposed. It waits for approval by a second person.",
+        "已送出提案，等待另一人核准。",
+        "已提交提案，等待另一人批准。",
+    ),
+    "web.sales_settings.done.saved": _m("Saved.", "已儲存。", "已保存。"),
+    "web.sales_settings.error.number": _m("Give a number.", "請輸入數字。", "请输入数字。"),
+    "web.sales_settings.error.range": _m(
+        "Give a number from {low} to {high}.",
+        "請輸入 {low} 到 {high} 之間的數字。",
+        "请输入 {low} 到 {high} 之间的数字。",
+    ),
+    "web.sales_settings.error.positive": _m("Must be more than 0.", "必須大於 0。", "必须大于 0。"),
+    "web.sales_settings.error.day": _m("Give a date.", "請輸入日期。", "请输入日期。"),
+    "web.sales_settings.error.match": _m(
+        "A rule needs at least one value to match.",
+        "規則至少需要一個比對條件。",
+        "规则至少需要一个匹配条件。",
+    ),
+    "web.pipeline_settings.stages": _m("Stages in order", "階段順序", "阶段顺序"),
+    "web.pipeline_settings.keys_hint": _m(
+        "Names are what people read; the key is what the data and imports refer to and never changes.",
+        "名稱是顯示給使用者看的；代碼是資料與匯入所使用的，不會變更。",
+        "名称是显示给用户看的；代码是数据与导入所使用的，不会变更。",
+    ),
+    "web.pipeline_settings.key": _m("Key", "代碼", "代码"),
+    "web.pipeline_settings.outcome": _m("Outcome", "結果", "结果"),
+    "web.pipeline_settings.outcome.open": _m("open", "進行中", "进行中"),
+    "web.pipeline_settings.outcome.won": _m("won", "贏單", "赢单"),
+    "web.pipeline_settings.outcome.lost": _m("lost", "輸單", "输单"),
+    "web.pipeline_settings.probability": _m("Win probability", "贏單機率", "赢单概率"),
+    "web.pipeline_settings.names": _m("Names", "名稱", "名称"),
+    "web.pipeline_settings.name_in.en": _m("English", "英文", "英文"),
+    "web.pipeline_settings.name_in.zh-TW": _m("Traditional Chinese", "繁體中文", "繁体中文"),
+    "web.pipeline_settings.name_in.zh-CN": _m("Simplified Chinese", "簡體中文", "简体中文"),
+    "web.pipeline_settings.propose": _m(
+        "Propose new win probabilities", "提出新的贏單機率", "提出新的赢单概率"
+    ),
+    "web.sla_settings.policy": _m("SLA policy", "SLA 政策", "SLA 政策"),
+    "web.sla_settings.first_response_hours": _m(
+        "First response within (business hours)", "首次回應時限（上班小時）", "首次响应时限（工作小时）"
+    ),
+    "web.sla_settings.accept_within_hours": _m(
+        "Accept or reject within (business hours)", "接受或退回時限（上班小時）", "接受或驳回时限（工作小时）"
+    ),
+    "web.sla_settings.attempts": _m("Contact attempts", "聯繫次數", "联系次数"),
+    "web.sla_settings.attempts_within_days": _m("Attempts within (days)", "聯繫期限（天）", "联系期限（天）"),
+    "web.sla_settings.response_compliance": _m(
+        "Answered on time (%)", "準時回應比例（%）", "按时响应比例（%）"
+    ),
+    "web.sla_settings.mql_volume_per_month": _m(
+        "MQLs per month (marketing)", "每月 MQL 數（行銷）", "每月 MQL 数（市场）"
+    ),
+    "web.sla_settings.mql_to_sql_rate": _m(
+        "MQL to SQL rate (%) (marketing)", "MQL 轉 SQL 比率（%）（行銷）", "MQL 转 SQL 比率（%）（市场）"
+    ),
+    "web.sla_settings.calendars": _m("Business hours and holidays", "上班時間與假日", "工作时间与假日"),
+    "web.sla_settings.calendars_hint": _m(
+        "SLA hours count only in a team's business hours; make-up working days (補班/调休) count as weekdays.",
+        "SLA 時數只計算團隊的上班時間；補班日視同平日計算。",
+        "SLA 时数只计算团队的工作时间；调休上班日视同工作日计算。",
+    ),
+    "web.sla_settings.no_calendars": _m(
+        "No calendar yet: Monday to Friday 09:00-18:00 in the workspace time zone applies.",
+        "尚無行事曆：目前以工作區時區的週一至週五 09:00-18:00 計算。",
+        "尚无日历：目前按工作区时区的周一至周五 09:00-18:00 计算。",
+    ),
+    "web.sla_settings.new_calendar": _m("New calendar", "新增行事曆", "新建日历"),
+    "web.sla_settings.calendar_name": _m("Calendar name", "行事曆名稱", "日历名称"),
+    "web.sla_settings.day.mon": _m("Monday", "週一", "周一"),
+    "web.sla_settings.day.tue": _m("Tuesday", "週二", "周二"),
+    "web.sla_settings.day.wed": _m("Wednesday", "週三", "周三"),
+    "web.sla_settings.day.thu": _m("Thursday", "週四", "周四"),
+    "web.sla_settings.day.fri": _m("Friday", "週五", "周五"),
+    "web.sla_settings.day.sat": _m("Saturday", "週六", "周六"),
+    "web.sla_settings.day.sun": _m("Sunday", "週日", "周日"),
+    "web.sla_settings.days": _m(
+        "Holidays and make-up days this year", "今年的假日與補班日", "今年的假日与调休上班日"
+    ),
+    "web.sla_settings.no_days": _m("None this year.", "今年尚無。", "今年尚无。"),
+    "web.sla_settings.kind": _m("Kind", "類型", "类型"),
+    "web.sla_settings.kind.holiday": _m("holiday", "假日", "假日"),
+    "web.sla_settings.kind.workday": _m("make-up working day", "補班日", "调休上班日"),
+    "web.sla_settings.remove": _m("Remove", "移除", "移除"),
+    "web.sla_settings.date": _m("Date", "日期", "日期"),
+    "web.sla_settings.day_name": _m("Name", "名稱", "名称"),
+    "web.sla_settings.add_day": _m("Add date", "新增日期", "添加日期"),
+    "web.sla_settings.team_calendars": _m("Calendar of each team", "各團隊的行事曆", "各团队的日历"),
+    "web.sla_settings.calendar": _m("Calendar", "行事曆", "日历"),
+    "web.sla_settings.default_calendar": _m(
+        "Workspace default (Mon-Fri 09:00-18:00)",
+        "工作區預設（週一至週五 09:00-18:00）",
+        "工作区默认（周一至周五 09:00-18:00）",
+    ),
+    "web.routing_settings.rules": _m("Routing rules", "分派規則", "分配规则"),
+    "web.routing_settings.hint": _m(
+        "The account owner first (if chosen), then the first matching row names the team, else the default team; within the team, round-robin.",
+        "先分給客戶負責人（若勾選），再依第一條符合的規則決定團隊，否則分給預設團隊；團隊內輪流分派。",
+        "先分给客户负责人（若勾选），再按第一条匹配的规则决定团队，否则分给默认团队；团队内轮流分配。",
+    ),
+    "web.routing_settings.owner_first": _m(
+        "The account's owner receives the lead first", "優先分派給客戶負責人", "优先分配给客户负责人"
+    ),
+    "web.routing_settings.order": _m("Order", "順序", "顺序"),
+    "web.routing_settings.key.region": _m("Region", "地區", "地区"),
+    "web.routing_settings.key.country": _m("Country", "國家", "国家"),
+    "web.routing_settings.key.industry": _m("Industry", "產業", "行业"),
+    "web.routing_settings.key.lead_type": _m("Lead type", "名單類型", "线索类型"),
+    "web.routing_settings.key.source_type": _m("Source type", "來源類型", "来源类型"),
+    "web.routing_settings.rows_hint": _m(
+        "Values are comma-separated; rows are tried in order; a row without a team is dropped.",
+        "多個值以逗號分隔；依順序比對；未選團隊的列會被略過。",
+        "多个值以逗号分隔；按顺序匹配；未选团队的行会被忽略。",
+    ),
+    "web.routing_settings.default_team": _m("Default team", "預設團隊", "默认团队"),
 }

@@ -67,6 +67,8 @@ def require_admin(page: Page) -> None:
 def field_errors(exc: UserError, fields: tuple[str, ...], default: str) -> dict[str, str]:
     """The error keyed by the form field it names (a service's `detail.field`), else `default`."""
     named = str(exc.detail.get("field", ""))
+    if named in fields:
+        return {named: exc.message}
     root = named.split(".")[0].split("[")[0]
     return {root if root in fields else default: exc.message}
 
@@ -145,6 +147,7 @@ def propose_from_form(
     reason: str,
     show: Callable[..., Response],
     done: str,
+    fields: tuple[str, ...] = (),
 ) -> Response:
     """Run a proposal; on a user error roll back and show the page again with the error at its field."""
     try:
@@ -153,7 +156,7 @@ def propose_from_form(
         raise
     except UserError as exc:
         page.request.state.db.rollback()
-        errors = field_errors(exc, ("effective_from", "reason", "payload"), "payload")
+        errors = field_errors(exc, ("effective_from", "reason", "payload", *fields), "payload")
         return show(page, errors=errors, status=exc.http_status,
                     values={"effective_from": effective_from, "reason": reason})  # fmt: skip
     return RedirectResponse(f"{done}?done=proposed", status_code=303)
