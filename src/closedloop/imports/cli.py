@@ -55,6 +55,7 @@ def import_(
     from closedloop.cli.common import echo_json, open_store
     from closedloop.errors import ValidationFailed
     from closedloop.i18n import translate
+    from closedloop.imports.reasons import translate_reason
     from closedloop.imports.report import RowError, render_table
     from closedloop.imports.service import import_file
     from closedloop.users.actor import Actor
@@ -70,7 +71,8 @@ def import_(
         if writer is not None:
             from closedloop.safe_csv import neutralise
 
-            writer.writerow([error.row, error.column or "", neutralise(error.value or ""), error.reason])
+            reason = translate_reason(error.reason, lang)
+            writer.writerow([error.row, error.column or "", neutralise(error.value or ""), reason])
 
     factory = open_store()
     actor = Actor(user_id=None, role="admin", via="import")
@@ -99,6 +101,8 @@ def import_(
         shown = replace(report, errors=[])
     if output_format == "json":
         data = report.as_dict()
+        for error in data["errors"]:
+            error["reason"] = translate_reason(error["reason"], lang)
         if errors_file is not None:
             data["errors"] = []
             data["errors_file"] = str(errors_file)
@@ -114,7 +118,7 @@ def import_(
             n=len(report.rejected_rows),
             row=first.row,
             column=first.column or "-",
-            reason=first.reason,
+            reason=translate_reason(first.reason, lang),
         )
         if report.failed and not dry_run:
             raise ValidationFailed(summary, detail={"row": first.row, "column": first.column})

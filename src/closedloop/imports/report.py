@@ -163,11 +163,12 @@ def render_table(report: ImportReport, lang: str = "en") -> str:
         lines.append(t("imports.skipped_erased", n=report.skipped_erased))
     lines.extend(report.warnings)
     if report.errors:
+        from closedloop.imports.reasons import translate_reason
+
         lines.append(t("imports.errors_header"))
         for e in sorted(report.errors, key=lambda e: (e.row, e.column or "")):
-            lines.append(
-                f"  {e.row}\t{e.column or '-'}\t{e.value if e.value is not None else ''}\t{e.reason}"
-            )
+            reason = translate_reason(e.reason, lang)
+            lines.append(f"  {e.row}\t{e.column or '-'}\t{e.value if e.value is not None else ''}\t{reason}")
         if report.error_count > len(report.errors):
             lines.append(t("imports.errors_truncated", n=report.error_count - len(report.errors)))
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from closedloop.api.types import IdPath, Limit, Offset
 from closedloop.errors import NotFound, ValidationFailed
 from closedloop.i18n import normalise_language, translate
 from closedloop.imports.presets import KINDS, PRESET_NAMES
+from closedloop.imports.reasons import translate_reason
 from closedloop.imports.report import ImportReport, render_table
 from closedloop.quarantine.models import ImportJob
 from closedloop.users.actor import Actor
@@ -97,6 +98,8 @@ def _save(upload: UploadFile, target: Path) -> int:
 def report_body(report: ImportReport, lang: str) -> dict[str, Any]:
     """The CLI's JSON report plus its person-readable text and one-line summary in `lang`."""
     body = report.as_dict()
+    for error in body["errors"]:
+        error["reason"] = translate_reason(error["reason"], lang)
     body["text"] = render_table(report, lang)
     first = report.first_error()
     if first is not None:
@@ -107,7 +110,7 @@ def report_body(report: ImportReport, lang: str) -> dict[str, Any]:
             n=len(report.rejected_rows),
             row=first.row,
             column=first.column or "-",
-            reason=first.reason,
+            reason=translate_reason(first.reason, lang),
         )
     else:
         body["summary"] = translate(f"imports.status.{report.status}", lang)

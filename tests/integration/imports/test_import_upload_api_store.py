@@ -130,3 +130,13 @@ def test_upload_is_role_checked_and_validated(store, api, tmp_path) -> None:
     assert no_file.status_code == 422
     assert api.client.post("/api/v1/imports", data={"kind": "leads"}).status_code == 401
     assert _count(store, Lead) == 0 and _count(store, ImportJob) == 0
+
+
+def test_row_reasons_come_back_in_the_requested_language(store, api, tmp_path) -> None:
+    rows = [["lead_email", "occurred_at", "type"], ["nobody@example.com", "", "page_view"]]
+    content = write_csv(tmp_path / "touches.csv", rows).read_bytes()
+    response = api("marketing", "touchpoints", "touches.csv", content, lang="zh-CN")
+    assert response.status_code == 422
+    reasons = {(e["row"], e["column"]): e["reason"] for e in response.json()["report"]["errors"]}
+    assert reasons == {(2, "occurred_at"): "必填", (2, "lead_email"): "找不到此身份的线索（请先导入线索）"}
+    assert "必填" in response.json()["report"]["text"]
