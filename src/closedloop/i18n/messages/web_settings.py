@@ -393,4 +393,36 @@ MESSAGES: dict[str, dict[str, str]] = {
         "多个值以逗号分隔；按顺序匹配；未选团队的行会被忽略。",
     ),
     "web.routing_settings.default_team": _m("Default team", "預設團隊", "默认团队"),
+    # Scoring
+    "web.scoring_settings.rules": _m("Scoring rules", "評分規則", "评分规则"),
+    "web.scoring_settings.hint": _m(
+        "Fit rules (lead fields), engagement rules (touches, with decay), bands A/B/C and the MQL threshold.",
+        "符合度規則（名單欄位）、互動規則（接觸，含衰減）、A/B/C 等級與 MQL 門檻。",
+        "匹配度规则（线索字段）、互动规则（接触，含衰减）、A/B/C 等级与 MQL 阈值。",
+    ),
+    "web.scoring_settings.preview": _m("Preview the effect", "預覽影響", "预览影响"),
+    "web.scoring_settings.preview_title": _m(
+        "What these rules would change", "這組規則會造成的變化", "这组规则会造成的变化"
+    ),
+    "web.scoring_settings.changed": _m(
+        "{changed} of {leads} leads would change band.",
+        "{leads} 筆名單中有 {changed} 筆會改變等級。",
+        "{leads} 条线索中有 {changed} 条会改变等级。",
+    ),
+    "web.scoring_settings.threshold": _m(
+        "{up} would newly reach the MQL threshold; {down} would fall below it.",
+        "{up} 筆會新達到 MQL 門檻；{down} 筆會低於門檻。",
+        "{up} 条会新达到 MQL 阈值；{down} 条会低于阈值。",
+    ),
+    "web.scoring_settings.matrix": _m(
+        "Leads by band now (rows) and under these rules (columns)",
+        "名單依目前等級（列）與新規則下等級（欄）",
+        "线索按当前等级（行）与新规则下等级（列）",
+    ),
+    "web.scoring_settings.now_vs_new": _m("Now \\ new", "目前 \\ 新", "当前 \\ 新"),
+    "web.scoring_settings.preview_hint": _m(
+        "Both sides are scored now, from the same touches; nothing is saved until a proposal is approved.",
+        "兩者皆以目前時間、相同的接觸資料計算；提案核准前不會儲存任何變更。",
+        "两者皆以当前时间、相同的接触数据计算；提案批准前不会保存任何变更。",
+    ),
 }
