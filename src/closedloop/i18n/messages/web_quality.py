@@ -351,4 +351,40 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "此上傳仍在處理中或已匯入。",
         "zh-CN": "此上传仍在处理中或已导入。",
     },
+    "web.leads.select": {"en": "Select", "zh-TW": "選取", "zh-CN": "选择"},
+    "web.leads.select_one": {"en": "Select {lead}", "zh-TW": "選取 {lead}", "zh-CN": "选择 {lead}"},
+    "web.leads.bulk": {
+        "en": "Reassign the selected leads",
+        "zh-TW": "重新指派選取的名單",
+        "zh-CN": "重新分配选中的线索",
+    },
+    "web.leads.new_owner": {"en": "New owner", "zh-TW": "新負責人", "zh-CN": "新负责人"},
+    "web.leads.pick_owner": {"en": "Choose an owner", "zh-TW": "選擇負責人", "zh-CN": "选择负责人"},
+    "web.leads.reassign": {"en": "Reassign", "zh-TW": "重新指派", "zh-CN": "重新分配"},
+    "web.leads.reassigned": {
+        "en": "{n} leads reassigned; their open hand-offs went with them.",
+        "zh-TW": "已重新指派 {n} 位名單，未結的交接也一併轉移。",
+        "zh-CN": "已重新分配 {n} 条线索，未结的交接也一并转移。",
+    },
+    "leads.error.reassign_none": {
+        "en": "Select at least one lead to reassign.",
+        "zh-TW": "請至少選取一位要重新指派的名單。",
+        "zh-CN": "请至少选择一条要重新分配的线索。",
+    },
+    "leads.error.reassign_many": {
+        "en": "Reassign at most {n} leads at a time.",
+        "zh-TW": "一次最多重新指派 {n} 位名單。",
+        "zh-CN": "一次最多重新分配 {n} 条线索。",
+    },
+    "web.lead.candidates": {
+        "en": "Possible duplicates",
+        "zh-TW": "可能重複的名單",
+        "zh-CN": "可能重复的线索",
+    },
+    "web.lead.no_candidates": {
+        "en": "No other lead looks like this one.",
+        "zh-TW": "沒有其他名單與此名單相似。",
+        "zh-CN": "没有其他线索与此线索相似。",
+    },
+    "web.lead.merge_here": {"en": "Merge into this lead", "zh-TW": "合併到此名單", "zh-CN": "合并到此线索"},
 }

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Query
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, or_, select
 
 from closedloop.access import policy
@@ -18,7 +19,7 @@ from closedloop.leads.lifecycle import Stage
 from closedloop.leads.models import Lead, LeadScore, LifecycleEvent
 from closedloop.marketing.models import Touchpoint
 from closedloop.users.models import User
-from closedloop.web.pages.common import Page, PageDep, PageRoute, render
+from closedloop.web.pages.common import Page, PageDep, PageRoute, check_csrf, render
 from closedloop.web.pages.tables import Table, csv_response
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -121,7 +122,12 @@ def leads(
         "sort": sort,
     }
     pages = max(1, -(-total // PAGE_SIZE))
+    reassigned = page.request.query_params.get("reassigned")
+    flash = page.t("web.leads.reassigned", n=page.num(int(reassigned))) if reassigned and reassigned.isdigit() else None
     return render(page, "leads.html", table=table, total=total, capped=total > COUNT_CAP, n=n, pages=pages, state=state, owners=names,
+                  bulk=policy.allowed(page.actor, "leads", "reassign"), ids=[lead.id for lead in found],
+                  back=urlencode([(k, v) for k, v in page.request.query_params.multi_items() if k not in ("reassigned", "csv")]),
+                  flash=flash,
                   stages=[s.value for s in Stage], channels=channels, bands=BANDS, sorts=list(SORTS),
                   prev=page.link("/leads", {**state, "n": n - 1}) if n > 1 else None,
                   next=page.link("/leads", {**state, "n": n + 1}) if n < pages or (total > COUNT_CAP and len(found) == PAGE_SIZE) else None)  # fmt: skip
@@ -186,5 +192,68 @@ def lead_page(page: PageDep, lead_id: int) -> Response:
     account = db.get(Account, lead.account_id) if lead.account_id else None
     from closedloop.web.pages.models_page import lead_prediction
 
+    merged = page.request.query_params.get("merged")
     return render(page, "lead.html", lead=lead, account=account, owner=people.get(lead.owner_id), events=events,
-                  deals=deals, prediction=lead_prediction(page, lead.id))  # fmt: skip
+                  deals=deals, prediction=lead_prediction(page, lead.id), candidates=merge_candidates(page, lead),
+                  may_merge=policy.allowed(page.actor, "leads", "merge"),
+                  merged=merged if merged and merged.isdigit() else None,
+                  flash=page.t("web.quality.done.merged") if merged else None)  # fmt: skip
+
+
+CANDIDATES = 10
+SIMILAR = 90.0  # rapidfuzz token-sort ratio, as leads.merge.fuzzy_candidates
+
+
+def merge_candidates(page: Page, lead: Lead) -> list[dict[str, Any]]:
+    """Leads that look like this one and the caller may see: shared phone or name at the company
+    (handoffs.quality.likely_duplicates), or a similar name at the same company (as leads.merge)."""
+    from rapidfuzz import fuzz
+
+    from closedloop.handoffs.quality import likely_duplicates
+
+    db = page.request.state.db
+    why: dict[int, tuple[str, float]] = {}
+    for other in likely_duplicates(db, lead):
+        why[other] = ("phone" if lead.phone else "name_company", 100.0)
+    name = (lead.name or " ".join(p for p in (lead.first_name, lead.last_name) if p) or "").strip().lower()
+    if name and lead.account_id is not None:
+        same = db.execute(select(Lead.id, Lead.name, Lead.first_name, Lead.last_name).where(
+            Lead.account_id == lead.account_id, Lead.id != lead.id, Lead.merged_into_id.is_(None)).limit(500)).all()  # fmt: skip
+        for row in same:
+            other_name = (row.name or " ".join(p for p in (row.first_name, row.last_name) if p) or "").strip().lower()
+            score = fuzz.token_sort_ratio(name, other_name) if other_name else 0.0
+            if score >= SIMILAR and row.id not in why:
+                why[row.id] = ("name_company", float(score))
+    if not why:
+        return []
+    visible = scoped(select(Lead).where(Lead.id.in_(list(why))), Lead, page.actor)
+    found = sorted(db.scalars(visible), key=lambda other: (-why[other.id][1], other.id))[:CANDIDATES]
+    return [{"lead": other, "reason": why[other.id][0], "score": why[other.id][1]} for other in found]
+
+
+@router.post("/leads/reassign")
+def reassign(page: PageDep, csrf_token: Annotated[str, Form(max_length=200)] = "",
+             lead: Annotated[list[int] | None, Form()] = None,
+             owner: Annotated[int, Form(ge=1, le=2**53)] = 0,
+             back: Annotated[str, Form(max_length=2000)] = "") -> Response:  # fmt: skip
+    """Managers: give the chosen leads to one owner of their team (admins: anyone); audited per lead."""
+    from closedloop.api.helpers import check_assignment
+    from closedloop.errors import UserError, ValidationFailed
+    from closedloop.leads.reassign import reassign_leads
+
+    check_csrf(page, csrf_token)
+    page.require("leads", "reassign")
+    db = page.request.state.db
+    query = [(k, v) for k, v in parse_qsl(back) if k in ("q", "stage", "owner", "channel", "band", "sla", "sort", "n")]
+    try:
+        person = db.get(User, owner) if owner else None
+        if person is None:
+            raise ValidationFailed(page.t("web.leads.pick_owner"))
+        check_assignment(db, page.actor, person.id, None)
+        changed = reassign_leads(session=db, lead_ids=lead or [], owner=person, actor=page.actor)
+    except UserError as exc:
+        db.rollback()
+        from closedloop.web.pages.common import error_page
+
+        return error_page(page.request, exc)
+    return RedirectResponse("/leads?" + urlencode([*query, ("reassigned", changed)]), status_code=303)
