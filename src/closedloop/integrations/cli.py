@@ -91,3 +91,40 @@ def sign(body_file: Path, secret_stdin: bool) -> None:
     click.echo(f"X-Closedloop-Delivery: {uuid.uuid4()}")
     click.echo(f"X-Closedloop-Timestamp: {timestamp}")
     click.echo(f"X-Closedloop-Signature: {signature(secret, timestamp, body_file.read_bytes())}")
+
+
+@integration.command("conversions")
+@click.argument("platform", type=click.Choice(["google_ads", "meta"]))
+@click.option(
+    "--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First local date."
+)
+@click.option(
+    "--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last local date (inclusive)."
+)
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["sql", "opportunity", "won"]),
+              help="Conversions to send (repeatable; default all three).")  # fmt: skip
+@click.option("--pixel-id", help="Meta pixel (dataset) id.")
+@click.option(
+    "--test-event-code", help="Meta Test Events code, to see the events in Events Manager's test tab."
+)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def conversions_command(
+    platform: str, date_from: object, date_to: object, kinds: tuple[str, ...], pixel_id: str | None,
+    test_event_code: str | None, out: Path,
+) -> None:  # fmt: skip
+    """Write SQL, opportunity and won conversions with click ids: a Google Ads offline-conversion import
+    file, or Meta Conversions API requests as a dry run (URL, headers, JSON bodies; nothing is sent)."""
+    from closedloop.i18n import translate
+    from closedloop.integrations import conversions
+    from closedloop.users.actor import system_actor
+
+    with unit_of_work(open_store()) as session:
+        result = conversions.export(
+            session, actor=system_actor("cli"), platform=platform, date_from=date_from.date(),  # type: ignore[attr-defined]
+            date_to=date_to.date(), kinds=kinds or conversions.KINDS, pixel_id=pixel_id,  # type: ignore[attr-defined]
+            test_event_code=test_event_code,
+        )  # fmt: skip
+    out.write_text(result.content, encoding="utf-8", newline="")
+    reasons = ", ".join(f"{k} {v}" for k, v in result.skipped.items())
+    click.echo(translate("integrations.conversions.written", path=str(out), exported=result.exported,
+                         skipped=translate("integrations.conversions.skipped", reasons=reasons)))  # fmt: skip

@@ -32,3 +32,8 @@ def receive_events(
         secret_key=request.app.state.secret_key,
         clock=getattr(request.app.state, "clock", system_clock),
     )
+
+
+from closedloop.integrations.conversions_router import router as _conversions_router  # noqa: E402
+
+router.include_router(_conversions_router)

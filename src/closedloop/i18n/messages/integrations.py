@@ -68,4 +68,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "簽章不符",
         "zh-CN": "签名不符",
     },
+    # Conversions sent back to the ad platforms
+    "integrations.conversions.bad_kind": {
+        "en": "unknown conversion {kind}: one of {kinds}",
+        "zh-TW": "未知的轉換類型 {kind};可用:{kinds}",
+        "zh-CN": "未知的转化类型 {kind};可用:{kinds}",
+    },
+    "integrations.conversions.bad_pixel": {
+        "en": "a Meta pixel (dataset) id is 5 to 32 digits",
+        "zh-TW": "Meta 像素(資料集)編號為 5 到 32 位數字",
+        "zh-CN": "Meta 像素(数据集)编号为 5 到 32 位数字",
+    },
+    "integrations.conversions.need_pixel": {
+        "en": "--pixel-id is required for Meta",
+        "zh-TW": "Meta 需要 --pixel-id",
+        "zh-CN": "Meta 需要 --pixel-id",
+    },
+    "integrations.conversions.written": {
+        "en": "Wrote {path}: {exported} conversions ({skipped})",
+        "zh-TW": "已寫入 {path}:{exported} 筆轉換({skipped})",
+        "zh-CN": "已写入 {path}:{exported} 条转化({skipped})",
+    },
+    "integrations.conversions.skipped": {
+        "en": "left out: {reasons}",
+        "zh-TW": "未納入:{reasons}",
+        "zh-CN": "未纳入:{reasons}",
+    },
 }
