@@ -425,4 +425,86 @@ MESSAGES: dict[str, dict[str, str]] = {
         "兩者皆以目前時間、相同的接觸資料計算；提案核准前不會儲存任何變更。",
         "两者皆以当前时间、相同的接触数据计算；提案批准前不会保存任何变更。",
     ),
+    # Channel rules editor
+    "web.channels.to_campaigns": _m("← Campaigns and channels", "← 活動與管道", "← 活动与渠道"),
+    "web.channels.link": _m("Edit the channel rules", "編輯管道規則", "编辑渠道规则"),
+    "web.channels.preview_title": _m(
+        "What these rules would change", "這組規則會造成的變化", "这组规则会造成的变化"
+    ),
+    "web.channels.changed": _m(
+        "{changed} of {touches} rule-derived touches would change channel.",
+        "{touches} 筆依規則判定的接觸中，有 {changed} 筆會改變管道。",
+        "{touches} 条按规则判定的接触中，有 {changed} 条会改变渠道。",
+    ),
+    "web.channels.moves": _m("Moves", "變動", "变动"),
+    "web.channels.move": _m("From -> to", "原管道 -> 新管道", "原渠道 -> 新渠道"),
+    "web.channels.touches": _m("Touches", "接觸數", "接触数"),
+    "web.channels.no_moves": _m(
+        "No touch would change channel.", "沒有接觸會改變管道。", "没有接触会改变渠道。"
+    ),
+    "web.channels.rules": _m("Rules, first match wins", "規則（先符合者優先）", "规则（先匹配者优先）"),
+    "web.channels.hint": _m(
+        "An explicit channel on an imported row always wins over these rules.",
+        "匯入資料中明確指定的管道一律優先於這些規則。",
+        "导入数据中明确指定的渠道一律优先于这些规则。",
+    ),
+    "web.channels.channel": _m("Channel", "管道", "渠道"),
+    "web.channels.when": _m(
+        "Matches when (JSON list of tests)", "比對條件（JSON 清單）", "匹配条件（JSON 列表）"
+    ),
+    "web.channels.rows_hint": _m(
+        "Tests: source_in, medium_in, campaign_in, referrer_domain_in (lists) or *_regex, click_id, blank. A row without a channel is dropped.",
+        "條件：source_in、medium_in、campaign_in、referrer_domain_in（清單）或 *_regex、click_id、blank。未填管道的列會被略過。",
+        "条件：source_in、medium_in、campaign_in、referrer_domain_in（列表）或 *_regex、click_id、blank。未填渠道的行会被忽略。",
+    ),
+    "web.channels.preview": _m("Preview the effect", "預覽影響", "预览影响"),
+    "web.channels.propose": _m("Propose as a new version", "提出為新版本", "提出为新版本"),
+    "web.channels.versions": _m("Versions", "版本", "版本"),
+    "web.channels.in_force": _m("in force", "生效中", "生效中"),
+    "web.channels.rederive": _m("Re-derive history", "重新推導歷史資料", "重新推导历史数据"),
+    "web.channels.confirm": _m(
+        "Yes, re-derive every rule-derived touch under version {version}",
+        "確定依版本 {version} 重新推導所有依規則判定的接觸",
+        "确定按版本 {version} 重新推导所有按规则判定的接触",
+    ),
+    "web.channels.rederive_button": _m("Re-derive", "重新推導", "重新推导"),
+    "web.channels.awaiting": _m("waiting for approval", "等待核准", "等待批准"),
+    "web.channels.runs": _m("Re-derivations so far", "歷次重新推導紀錄", "历次重新推导记录"),
+    "web.channels.run_at": _m("When", "時間", "时间"),
+    "web.channels.run_by": _m("By", "執行者", "执行者"),
+    "web.channels.changed_col": _m("Touches changed", "變更的接觸數", "变更的接触数"),
+    "web.channels.no_runs": _m(
+        "History has never been re-derived: each touch keeps the channel of the rules in force when it arrived.",
+        "尚未重新推導過：每筆接觸保留其進入時生效規則所判定的管道。",
+        "尚未重新推导过：每条接触保留其进入时生效规则所判定的渠道。",
+    ),
+    "web.channels.done.proposed": _m(
+        "Proposed. It waits for approval by a second person.",
+        "已送出提案，等待另一人核准。",
+        "已提交提案，等待另一人批准。",
+    ),
+    "web.channels.done.rederived": _m(
+        "History re-derived; the run is listed below.",
+        "已重新推導歷史資料，紀錄如下。",
+        "已重新推导历史数据，记录如下。",
+    ),
+    "web.channels.error.when": _m(
+        "Give a JSON list of test objects, such as the rows above.",
+        "請輸入條件物件的 JSON 清單，格式同上方各列。",
+        "请输入条件对象的 JSON 列表，格式同上方各行。",
+    ),
+    "web.channels.error.empty": _m("Keep at least one rule.", "至少需要一條規則。", "至少需要一条规则。"),
+    "web.channels.error.past": _m(
+        "A new version never applies to the past: choose a later moment.",
+        "新版本不會套用到過去，請選擇之後的時間。",
+        "新版本不会应用到过去，请选择之后的时间。",
+    ),
+    "web.channels.error.not_approved": _m(
+        "Only an approved version can re-derive history.",
+        "只有已核准的版本才能重新推導歷史資料。",
+        "只有已批准的版本才能重新推导历史数据。",
+    ),
+    "web.channels.error.confirm": _m(
+        "Tick the box to confirm the re-derivation.", "請勾選確認後再重新推導。", "请勾选确认后再重新推导。"
+    ),
 }

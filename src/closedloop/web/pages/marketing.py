@@ -116,4 +116,7 @@ def campaigns_page(page: PageDep, date_from: From = None, date_to: To = None) ->
     spend_rows = [{"key": r[0], "value": r[1] or 0} for r in table.raw[:15]]
     specs = {"spend": numbers.chart(charts.bars, spend_rows, title=page.t("web.campaigns.spend"), key_label=page.t("web.dim.campaign"),
                                   value_label=page.t("web.metric.spend"))} if spend_rows else {}  # fmt: skip
-    return render(page, "campaigns.html", table=table, specs=specs, start=start, end=end)
+    from closedloop.web.pages.settings import may_open
+
+    return render(page, "campaigns.html", table=table, specs=specs, start=start, end=end,
+                  channel_rules=may_open(page.actor, "/settings/channels"))  # fmt: skip
