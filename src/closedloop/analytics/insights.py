@@ -123,11 +123,13 @@ def _finding(f: Finding, from_stage: str, to_stage: str) -> dict[str, Any]:
 def mix_vs_rate(
     url: str, *, dimension: str, before: tuple[str, str], after: tuple[str, str], from_stage: str = "mql",
     to_stage: str = "sql", as_of: str | None = None, window: int | None = None, where: Any = None,
+    scope: Any = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Split the change of a mature-cohort conversion between two periods into mix and rate parts."""
+    """Split the change of a mature-cohort conversion between two periods into mix and rate parts
+    (`scope`: the caller's aggregate row scope, as every other analytics call takes it)."""
     periods = []
     for start, end in (before, after):
-        sl = slice_for(url, date_from=start, date_to=end, as_of=as_of, window=window, where=where)
+        sl = slice_for(url, date_from=start, date_to=end, as_of=as_of, window=window, where=where, scope=scope)
         rows = _segment_counts(url, sl, from_stage, to_stage, [(dimension,)])
         periods.append({r["group"][dimension]: (r["n"], r["x"]) for r in rows if r["group"] and r["n"]})
     result = shift_share(periods[0], periods[1])

@@ -41,6 +41,10 @@ def _call(url: str, kind: str, kwargs: dict[str, Any]) -> Any:
         from closedloop.analytics import insights
 
         return insights.root_cause(url, **kwargs)
+    if kind == "mix_vs_rate":
+        from closedloop.analytics import insights
+
+        return insights.mix_vs_rate(url, **kwargs)
     raise ValueError(kind)
 
 
@@ -49,7 +53,7 @@ def _key(url: str, generation: str, kind: str, kwargs: dict[str, Any]) -> str:
 
 
 def ask(url: str, calls: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    """Run named analytics calls {name: (funnel|metrics|drill|root_cause, kwargs)}; results by name."""
+    """Run named analytics calls {name: (funnel|metrics|drill|root_cause|mix_vs_rate, kwargs)}; results by name."""
     generation = snapshot.schema(url)
     kept = generation != snapshot.LIVE
     out: dict[str, Any] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -69,6 +69,12 @@ def overview(page: PageDep, date_from: From = None, date_to: To = None, team: Te
     for a, b in pairs:
         calls[f"v:{a}"] = ("metrics", {"names": ["velocity"], "from_stage": a, "to_stage": b, **common})
     calls["why"] = ("root_cause", {"from_stage": "mql", "to_stage": "sql", "pairs": False, **common})
+    # Leads or follow-up: the MQL->SQL change against the previous period of the same length, split
+    # into channel mix (which leads came) and rate within each channel (how they were followed up).
+    length = end - start + timedelta(days=1)
+    previous = (start - length, start - timedelta(days=1))
+    calls["mix"] = ("mix_vs_rate", {"dimension": "channel", "before": (previous[0].isoformat(), previous[1].isoformat()),
+                    "after": (start.isoformat(), end.isoformat()), "where": where, "scope": scope})  # fmt: skip
     if not chosen:
         calls["goals"] = ("metrics", {"names": ["goal_attainment"], **common})
     got = numbers.ask(page.url, calls)
@@ -127,8 +133,9 @@ def overview(page: PageDep, date_from: From = None, date_to: To = None, team: Te
             [g["group"].get("goal", ""), g["numerator"], g["denominator"], g["value"], figures.get("forecast_attainment")],
         )  # fmt: skip
 
+    mix, mix_rows, mix_sentence = leads_or_follow_up(page, got["mix"], previous)
     steps_for_csv = Table("funnel", steps.caption, steps_csv_header, raw=steps.raw)
-    csv = csv_response(page, [steps_for_csv, trend, goal_table])
+    csv = csv_response(page, [steps_for_csv, trend, goal_table, mix])
     if csv is not None:
         return csv
     specs = {
@@ -137,7 +144,56 @@ def overview(page: PageDep, date_from: From = None, date_to: To = None, team: Te
         "trend": numbers.chart(charts.trend, trend_points, title=page.t("web.overview.trend"), x_label=page.t("web.col.week"),
                               y_label=page.t("web.col.leads"), series_label=page.t("web.col.stage")),
     }  # fmt: skip
+    if mix_rows:
+        specs["mix"] = numbers.chart(charts.grouped_bars, mix_rows, title=page.t("web.mix.title"),
+                                     key_label=page.t("web.col.channel"), value_label=page.t("web.mix.points"),
+                                     group_label=page.t("web.mix.part"))  # fmt: skip
     card_list = [(page.t(f"web.metric.{r['metric']}"), value_text(page, r), r) for r in cards]
     return render(page, "overview.html", start=start, end=end, teams=team_names(page), team=chosen,
                   cards=card_list, steps=steps, trend=trend, goals=goal_table, specs=specs,
-                  empty=not counts.get("lead"), findings=findings)  # fmt: skip
+                  empty=not counts.get("lead"), findings=findings, mix=mix, mix_sentence=mix_sentence)  # fmt: skip
+
+
+MIX_BARS = 8  # the channels that moved the rate most; the table lists them all
+
+
+def signed_points(page: Any, value: float) -> str:
+    """A rate change in percentage points with its sign ("+1.2", "−0.4")."""
+    text = page.num(abs(value) * 100, 1)
+    return ("+" if value > 0 else "−" if value < 0 else "±") + text
+
+
+def leads_or_follow_up(
+    page: Any, found: dict[str, Any], previous: tuple[Any, Any]
+) -> tuple[Table, list[dict[str, Any]], str | None]:
+    """The mix-versus-rate split as one sentence, chart rows (points per channel and part) and a table."""
+    table = Table("mix", page.t("web.mix.title"),
+                  [page.t("web.col.channel"), page.t("web.mix.share_before"), page.t("web.mix.share_after"),
+                   page.t("web.mix.rate_before"), page.t("web.mix.rate_after"), page.t("web.mix.leads_part"),
+                   page.t("web.mix.follow_part")], numeric={1, 2, 3, 4, 5, 6}, data={0})  # fmt: skip
+    segments = found.get("segments") or []
+    for seg in segments:
+        table.add([seg["segment"] or page.t("web.mix.none"), page.pct(seg["share_before"]), page.pct(seg["share_after"]),
+                   page.pct(seg["rate_before"]), page.pct(seg["rate_after"]), signed_points(page, seg["mix"]),
+                   signed_points(page, seg["rate"])],
+                  [seg["segment"], seg["share_before"], seg["share_after"], seg["rate_before"], seg["rate_after"],
+                   seg["mix"], seg["rate"]])  # fmt: skip
+    if (
+        not segments
+        or not any(s["share_before"] for s in segments)
+        or not any(s["share_after"] for s in segments)
+    ):
+        return table, [], None
+    sentence = page.t("web.mix.sentence", before=page.pct(found["rate_before"]), after=page.pct(found["rate_after"]),
+                      change=signed_points(page, found["change"]), leads=signed_points(page, found["mix"]),
+                      follow=signed_points(page, found["rate"]), start=page.day(previous[0]), end=page.day(previous[1]))  # fmt: skip
+    rows = []
+    for seg in segments[:MIX_BARS]:
+        label = seg["segment"] or page.t("web.mix.none")
+        rows.append(
+            {"key": label, "group": page.t("web.mix.leads_part"), "value": round(seg["mix"] * 100, 2)}
+        )
+        rows.append(
+            {"key": label, "group": page.t("web.mix.follow_part"), "value": round(seg["rate"] * 100, 2)}
+        )
+    return table, rows, sentence
