@@ -39,7 +39,7 @@ def test_every_settings_page_answers_each_role_as_the_table_says(store) -> None:
 
 
 def _sla(hours: int) -> str:
-    return json.dumps({"accept_hours": 1, "first_response_hours": hours})
+    return json.dumps({"sales": {"first_response_hours": hours, "accept_within_hours": 8}})
 
 
 def test_a_proposal_needs_a_second_person_and_keeps_its_history(store) -> None:
@@ -70,10 +70,8 @@ def test_a_proposal_needs_a_second_person_and_keeps_its_history(store) -> None:
             select(PolicyVersion).where(PolicyVersion.kind == "sla").order_by(PolicyVersion.id.desc())
         ).first()
         vid = version.id
-        assert version.status == "proposed" and version.payload == {
-            "accept_hours": 1,
-            "first_response_hours": 4,
-        }
+        assert version.status == "proposed"
+        assert version.payload == {"sales": {"first_response_hours": 4, "accept_within_hours": 8}}
     page = sales.get("/settings/policies")
     assert no_raw_script(page.text) and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert f'/settings/policies/{vid}/approve"' not in page.text  # not offered to the proposer
@@ -129,3 +127,62 @@ def test_a_rejection_needs_a_reason(store) -> None:
                       follow_redirects=False).status_code == 303  # fmt: skip
     with store.session() as s:
         assert s.get(PolicyVersion, vid).status == "rejected"
+
+
+def test_the_settings_catalogue_is_complete_in_three_languages() -> None:
+    """Every settings message in en, zh-TW and zh-CN with the same placeholders; every key the pages use exists."""
+    import re
+    import string
+    from pathlib import Path
+
+    from closedloop.handoffs.routing import RULE_KEYS
+    from closedloop.i18n import LANGUAGES
+    from closedloop.i18n.catalog import MESSAGES
+    from closedloop.i18n.messages.web_settings import MESSAGES as SETTINGS
+    from closedloop.policies.models import POLICY_KINDS
+    from closedloop.scoring.rules import BANDS  # noqa: F401  (bands are letters, not messages)
+    from closedloop.users.models import ROLES, TEAM_KINDS
+    from closedloop.users.service import API_KEY_SCOPES
+    from closedloop.web.pages import settings_people, settings_sales
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    for key, entry in SETTINGS.items():
+        assert set(entry) == set(LANGUAGES) and all(entry[lang].strip() for lang in LANGUAGES), key
+        assert fields(entry["en"]) == fields(entry["zh-TW"]) == fields(entry["zh-CN"]), key
+        if " " in entry["en"] and not entry["en"].startswith("{"):
+            assert entry["zh-TW"] != entry["en"] and entry["zh-CN"] != entry["en"], key
+    web = Path(__file__).resolve().parents[3] / "src" / "closedloop" / "web"
+    used: set[str] = set()
+    for path in [
+        *(web / "pages").glob("settings*.py"),
+        *(web / "templates" / "pages").glob("settings*.html"),
+    ]:
+        used |= set(re.findall(r"""["'](web\.[a-z_.]*[a-z_]|users\.error\.[a-z_]+|deal\.error\.[a-z_]+)["']""",
+                               path.read_text(encoding="utf-8")))  # fmt: skip
+    assert used and used <= set(MESSAGES), sorted(used - set(MESSAGES))
+    built = (
+        [f"web.policy.{k}" for k in POLICY_KINDS]
+        + [f"web.settings.status.{s}" for s in ("proposed", "approved", "rejected")]
+        + [f"web.settings.side.{s}" for s in ("marketing", "sales")]
+        + [f"web.settings.done.{d}" for d in ("proposed", "approved", "rejected")]
+        + [f"web.settings{path.removeprefix('/settings').replace('/', '.')}{suffix}"
+           for path in ("/settings/policies", "/settings/users", "/settings/sites", "/settings/pipeline",
+                        "/settings/sla", "/settings/routing", "/settings/scoring", "/settings/channels")
+           for suffix in ("", "_hint")]
+        + [f"web.people.done.{d}" for d in settings_people.DONE]
+        + [f"web.people.kind.{k}" for k in TEAM_KINDS]
+        + [f"web.people.scope.{s}" for s in API_KEY_SCOPES]
+        + [f"web.role.{r}" for r in ROLES]
+        + [f"web.sla_settings.{name}" for _, name, _ in settings_sales.SLA_FIELDS]
+        + [f"web.sla_settings.day.{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+        + [f"web.sla_settings.kind.{k}" for k in ("holiday", "workday")]
+        + [f"web.routing_settings.key.{k}" for k in RULE_KEYS]
+        + [f"web.pipeline_settings.outcome.{o}" for o in ("open", "won", "lost")]
+        + [f"web.pipeline_settings.name_in.{lang}" for lang in LANGUAGES]
+        + [f"web.sales_settings.done.{d}" for d in ("proposed", "saved")]
+        + [f"web.sites.done.{d}" for d in ("created", "updated")]
+        + [f"web.channels.done.{d}" for d in ("proposed", "rederived")]
+    )  # fmt: skip
+    assert not [k for k in built if k not in MESSAGES]
