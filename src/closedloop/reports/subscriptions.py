@@ -177,7 +177,7 @@ def deliver_due(session: Session, clock: Clock = system_clock) -> int:
     todo = due(session, now.astimezone(ZoneInfo(zone or "Asia/Taipei")).date())
     if not todo:
         return 0
-    url = session.get_bind().url.render_as_string(hide_password=False)
+    url = str(session.get_bind().engine.url.render_as_string(hide_password=False))
     rendered: dict[tuple[str, str], tuple[bytes, dict[str, Any]]] = {}
     for item in todo:
         if (item.report, item.language) not in rendered:

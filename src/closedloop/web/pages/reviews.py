@@ -160,7 +160,7 @@ def show_review(
         {**item_dict(i), "owner": names.get(i.owner_id or 0)}
         for i in service.review_items(session, review.id)
     ]
-    agenda = dict(review.agenda or {})
+    agenda: dict[str, Any] = dict(review.agenda or {})
     followed = [{**i, "owner": names.get(i.get("owner_id") or 0)} for i in agenda.get("followed_up", [])]
     overdue = [{**i, "owner": names.get(i.get("owner_id") or 0)} for i in agenda.get("overdue", [])]
     return render(
