@@ -45,16 +45,16 @@ class SiteInfo:
 class _State:
     """Per-app capture state: settings, limits, the site cache and the group writer."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, app: Any) -> None:
         # Tests and embedders may put their own CaptureSettings on app.state.capture_settings.
         self.settings: CaptureSettings = (
-            getattr(request.app.state, "capture_settings", None) or get_capture_settings()
+            getattr(app.state, "capture_settings", None) or get_capture_settings()
         )
         s = self.settings
         self.limiter = RateLimiter(
             key_rate=s.key_rate, key_burst=s.key_burst, ip_rate=s.ip_rate, ip_burst=s.ip_burst
         )
-        self.factory = request.app.state.session_factory
+        self.factory = app.state.session_factory
         self.sites: dict[str, tuple[float, SiteInfo | None]] = {}
         self.writer = GroupWriter(self.factory)
 
@@ -72,12 +72,17 @@ class _State:
         return info
 
 
-def _state(request: Request) -> _State:
-    state = getattr(request.app.state, "capture", None)
+def state_for(app: Any) -> _State:
+    """The app's capture state, built on first use."""
+    state = getattr(app.state, "capture", None)
     if state is None:
-        state = _State(request)
-        request.app.state.capture = state
+        state = _State(app)
+        app.state.capture = state
     return state
+
+
+def _state(request: Request) -> _State:
+    return state_for(request.app)
 
 
 def _cors(response: Response, origin: str | None) -> Response:

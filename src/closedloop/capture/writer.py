@@ -8,13 +8,13 @@ SQLite's single writer busy on rows, not on transaction overhead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +38,9 @@ class Job:
     events: Sequence[CaptureEvent]
     rejected: Sequence[tuple[int, dict[str, Any], list[FieldError]]] = ()
     received_at: datetime | None = None
-    future: Future[list[bool]] = field(default_factory=Future)
+    # The waiting request's future and its event loop (set by GroupWriter.write).
+    waiter: asyncio.Future[list[bool]] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
 
 
 def write_jobs(
@@ -77,8 +79,10 @@ class GroupWriter:
 
     async def write(self, job: Job) -> list[bool]:
         """Queue the job and wait until its group is committed."""
+        job.loop = asyncio.get_running_loop()
+        job.waiter = job.loop.create_future()
         self._queue.put(job)
-        return await asyncio.wrap_future(job.future)
+        return await job.waiter
 
     def _run(self) -> None:
         while True:
@@ -95,8 +99,7 @@ class GroupWriter:
                 self._commit(group)
             except Exception:  # never let the writer die: every later request would hang
                 log.exception("capture writer: unexpected error")
-                for job in group:
-                    _settle(job.future, exception=RuntimeError("capture write failed"))
+                _answer([(job, None, RuntimeError("capture write failed")) for job in group])
 
     def _rules_for(self, session: Session) -> service.Rules:
         # The channel rules are re-read every RULES_TTL seconds: an approved change applies within that.
@@ -112,26 +115,37 @@ class GroupWriter:
         except Exception:
             if len(group) == 1:
                 log.exception("capture write failed")
-                _settle(group[0].future, exception=RuntimeError("capture write failed"))
+                _answer([(group[0], None, RuntimeError("capture write failed"))])
                 return
             # One bad job must not fail its neighbours: retry each alone.
             for job in group:
                 self._commit([job])
             return
-        for job, result in zip(group, results, strict=True):
-            _settle(job.future, result=result)
+        _answer([(job, result, None) for job, result in zip(group, results, strict=True)])
 
 
-def _settle(
-    future: Future[list[bool]], *, result: list[bool] | None = None, exception: BaseException | None = None
-) -> None:
-    """Answer a waiting request; one that went away (cancelled future) is skipped, its events stay written."""
-    if future.done():
-        return
-    try:
+Answer = tuple[Job, "list[bool] | None", "BaseException | None"]
+
+
+def _answer(answers: list[Answer]) -> None:
+    """Wake the waiting requests: one thread-safe call per event loop for the whole group."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Answer]] = {}
+    for answer in answers:
+        loop = answer[0].loop
+        if loop is not None:
+            by_loop.setdefault(loop, []).append(answer)
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(_settle, items)
+
+
+def _settle(answers: list[Answer]) -> None:
+    """In the request's loop: answer each waiting request; one that went away (cancelled) is skipped."""
+    for job, result, exception in answers:
+        waiter = job.waiter
+        if waiter is None or waiter.done():
+            continue
         if exception is not None:
-            future.set_exception(exception)
+            waiter.set_exception(exception)
         else:
-            future.set_result(result or [])
-    except InvalidStateError:  # cancelled between the check and the answer
-        pass
+            waiter.set_result(result or [])

@@ -129,4 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     idempotency.install(app)
     security.install(app)
+    from closedloop.capture import fastpath
+
+    fastpath.install(app)  # last, so outermost: common capture requests skip the other middleware
     return app
