@@ -5,6 +5,8 @@ quarantined rows to fix and replay. Every action goes through the existing servi
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
@@ -14,6 +16,7 @@ from sqlalchemy import String, cast, select
 from closedloop.access import policy
 from closedloop.access.scope import get_visible, scoped, visible_lead_ids
 from closedloop.accounts.models import Account
+from closedloop.analytics import snapshot
 from closedloop.audit.models import AuditLog
 from closedloop.errors import Forbidden, UserError, ValidationFailed
 from closedloop.handoffs import service as handoff_service
@@ -23,7 +26,6 @@ from closedloop.leads import merge as merge_service
 from closedloop.leads.models import Lead
 from closedloop.quarantine import service as quarantine_service
 from closedloop.quarantine.models import QuarantinedRecord
-from closedloop.web.pages import numbers
 from closedloop.web.pages.common import Page, PageDep, PageRoute, check_csrf, not_found, render
 from closedloop.web.pages.imports_wizard import may_import, may_quality
 
@@ -74,19 +76,30 @@ def _needs_data(page: Page) -> list[dict[str, Any]]:
     ]
 
 
+_PAIRS: dict[str, tuple[str, float, list[tuple[int, int, str, float]]]] = {}
+_PAIRS_LOCK = threading.Lock()
+PAIRS_FRESH = 60.0  # seconds a computed list serves while the store is being written to
+
+
 def _candidate_pairs(page: Page) -> list[tuple[int, int, str, float]]:
-    """Fuzzy name-at-company pairs and shared phones (leads.merge), kept while the store is unchanged."""
-
-    def compute() -> list[tuple[int, int, str, float]]:
-        db = page.request.state.db
-        pairs = [(c.lead_ids[0], c.lead_ids[1], c.reason, c.score)
-                 for c in merge_service.fuzzy_candidates(session=db, limit=500)]  # fmt: skip
-        for c in merge_service.exact_duplicates(session=db):
-            if not c.exact:  # a shared phone: proposed for review (same-email groups are merged on import)
-                pairs += [(c.lead_ids[0], other, c.reason, c.score) for other in c.lead_ids[1:]]
-        return pairs
-
-    return list(numbers.kept(page.url, "quality.duplicate_pairs", compute))
+    """Fuzzy name-at-company pairs and shared phones (leads.merge), kept while the analytics
+    snapshot (the store's state) is current, and for a minute while the store is being written.
+    Merged leads drop out at once: the page reads the leads themselves fresh."""
+    generation = snapshot.schema(page.url)
+    now = time.monotonic()
+    with _PAIRS_LOCK:
+        kept = _PAIRS.get(page.url)
+    if kept is not None and ((kept[0] == generation != snapshot.LIVE) or now - kept[1] < PAIRS_FRESH):
+        return kept[2]
+    db = page.request.state.db
+    pairs = [(c.lead_ids[0], c.lead_ids[1], c.reason, c.score)
+             for c in merge_service.fuzzy_candidates(session=db, limit=500)]  # fmt: skip
+    for c in merge_service.exact_duplicates(session=db):
+        if not c.exact:  # a shared phone: proposed for review (same-email groups are merged on import)
+            pairs += [(c.lead_ids[0], other, c.reason, c.score) for other in c.lead_ids[1:]]
+    with _PAIRS_LOCK:
+        _PAIRS[page.url] = (generation, now, pairs)
+    return pairs
 
 
 def _duplicates(page: Page) -> list[dict[str, Any]]:
