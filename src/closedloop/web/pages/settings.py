@@ -100,7 +100,25 @@ def current_payload(
     from datetime import UTC
 
     version = policy_service.policy_in_force(page.request.state.db, kind, datetime.now(UTC))
-    return (dict(version.payload) if version else dict(default or {})), version
+    if version is not None:
+        return dict(version.payload), version
+    return (dict(default) if default is not None else built_in_default(kind)), None
+
+
+def built_in_default(kind: str) -> dict[str, Any]:
+    """The definition each domain applies until a version of `kind` is approved."""
+    from closedloop.handoffs.quality import DEFAULT_GATE
+    from closedloop.handoffs.routing import DEFAULT_ROUTING
+    from closedloop.handoffs.sla import DEFAULT_SLA
+    from closedloop.scoring.rules import DEFAULT_RULES
+
+    defaults = {
+        "scoring": DEFAULT_RULES,
+        "quality_gate": DEFAULT_GATE,
+        "routing": DEFAULT_ROUTING,
+        "sla": DEFAULT_SLA,
+    }
+    return dict(json.loads(json.dumps(defaults.get(kind, {}))))
 
 
 def propose(
