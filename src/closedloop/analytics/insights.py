@@ -129,7 +129,9 @@ def mix_vs_rate(
     (`scope`: the caller's aggregate row scope, as every other analytics call takes it)."""
     periods = []
     for start, end in (before, after):
-        sl = slice_for(url, date_from=start, date_to=end, as_of=as_of, window=window, where=where, scope=scope)
+        sl = slice_for(
+            url, date_from=start, date_to=end, as_of=as_of, window=window, where=where, scope=scope
+        )
         rows = _segment_counts(url, sl, from_stage, to_stage, [(dimension,)])
         periods.append({r["group"][dimension]: (r["n"], r["x"]) for r in rows if r["group"] and r["n"]})
     result = shift_share(periods[0], periods[1])

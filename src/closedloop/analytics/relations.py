@@ -75,10 +75,30 @@ def stage_index_case(column: str) -> str:
     return f"(CASE {column} {whens} END)"
 
 
+REACH_END = "/*reach:end*/"
+
+
 def reach_ctes(q: Sql, sl: Slice, *, real: bool = True) -> list[str]:
-    """`ev` and `reach`: reached_at(s) per lead and (with `real`) whether each reach is a real event."""
-    as_of = q.bind(sl.as_of_naive, "asof")
+    """`ev` and `reach`: reached_at(s) per lead and (with `real`) whether each reach is a real event.
+
+    The CTEs are wrapped in `/*reach:<as-of>*/ ... /*reach:end*/`: when the analytics snapshot
+    holds every event up to that as-of, it swaps them for the reach table it computed once
+    (`snapshot.REACH_TABLE`, the same SQL without the as-of bound).
+    """
+    ctes = _reach(q.bind(sl.as_of_naive, "asof"), real=real)
+    ctes[0] = f"/*reach:{sl.as_of_naive.isoformat()}*/" + ctes[0]
+    ctes[-1] += REACH_END
+    return ctes
+
+
+def reach_table_sql() -> str:
+    """`reach` over every event (no as-of bound), with the real flags: what the snapshot keeps."""
+    return with_clause(_reach(None, real=True)) + "SELECT * FROM reach"
+
+
+def _reach(as_of: str | None, *, real: bool) -> list[str]:
     stages = ", ".join(quote(s) for s in STAGES)
+    bound = "TRUE" if as_of is None else f"CAST(occurred_at AS TIMESTAMP) <= {as_of}"
     cols = []
     for i, s in enumerate(STAGES):
         cols.append(f"min(ts) FILTER (WHERE idx >= {i}) AS at_{s}")
@@ -91,7 +111,7 @@ def reach_ctes(q: Sql, sl: Slice, *, real: bool = True) -> list[str]:
         f"""raw_ev AS MATERIALIZED (
   SELECT id, lead_id, to_stage, CAST(occurred_at AS TIMESTAMP) AS ts, CAST(implied AS BOOLEAN) AS implied,
     voids_id
-  FROM store.lifecycle_events WHERE CAST(occurred_at AS TIMESTAMP) <= {as_of})""",
+  FROM store.lifecycle_events WHERE {bound})""",
         f"""ev AS (
   SELECT r.lead_id, r.ts, r.implied, {stage_index_case("r.to_stage")} AS idx FROM raw_ev r
   WHERE r.to_stage IN ({stages}) AND r.id NOT IN (SELECT voids_id FROM raw_ev WHERE voids_id IS NOT NULL))""",

@@ -10,16 +10,20 @@ refresh, never a stale answer. Queries written against `store.<table>` run uncha
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sqlite3
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from closedloop.analytics import engine
+from closedloop.analytics import relations as rel
 
 # Only the columns the scorecard reads; `*_at` become TIMESTAMP (UTC), flags BOOLEAN, days DATE.
 TABLES: dict[str, str] = {
@@ -72,12 +76,19 @@ class _State:
     schema: str
     generation: int
     last_seen: str = ""  # the token seen by the previous query
+    building: threading.Thread | None = None  # the background copy under way
+    stale_build: bool = False  # the last copy finished after the store had changed again
 
 
 LIVE = "live"
+REACH_TABLE = "reach_full"
+REACH_MARK = "/*reach:"
+_REACH_BLOCK = re.compile(r"/\*reach:([0-9T:.\-]+)\*/(.*?)" + re.escape(rel.REACH_END), re.DOTALL)
+_reach_from: dict[str, Any] = {}  # snapshot schema -> its last event moment (reach table valid from it on)
 _lock = threading.Lock()
 _states: dict[str, _State] = {}
 _sqlite_watchers: dict[str, sqlite3.Connection] = {}
+log = logging.getLogger(__name__)
 
 
 def _column(name: str) -> str:
@@ -138,10 +149,11 @@ def _select(table: str) -> str:
 def schema(url: str) -> str:
     """The DuckDB schema to read the store at `url` from: a fresh snapshot, or `live` views.
 
-    A snapshot is used only while the store's token equals the one read before it was built.
-    When the token has changed, the query reads the store live (same columns, through views),
-    and the snapshot is rebuilt only once the store has been quiet between two queries, so a
-    store written to all the time is scanned rather than copied again and again.
+    A snapshot is used only while the store's token equals the one read before it was built, so
+    an answer is never stale. When the token has changed, the query reads the store live (same
+    columns, through views) and a new snapshot is copied in a background thread: no request
+    waits for the copy. A store written to all the time is not copied again and again: after a
+    copy that the store outran, the next copy waits until the store was quiet between two queries.
     """
     connection = engine.connect(url)
     with _lock:
@@ -153,24 +165,66 @@ def schema(url: str) -> str:
             _create_live(connection)
         if state.schema != LIVE and state.token == token:
             return state.schema
-        if state.last_seen != token:
-            state.last_seen = token
-            return LIVE
-        return _build(state, token)
+        quiet = state.last_seen == token
+        state.last_seen = token
+        if state.building is None and (quiet or not state.stale_build):
+            state.generation += 1
+            thread = threading.Thread(
+                target=_build_in_background,
+                args=(url, state, token, state.generation),
+                name=f"snapshot-{state.generation}",
+                daemon=True,
+            )
+            state.building = thread
+            thread.start()
+        return LIVE
+
+
+def _build_in_background(url: str, state: _State, token: str, generation: int) -> None:
+    try:
+        name = _copy(state.connection, generation)
+    except Exception:  # the store went away, or the connection closed under us: queries stay live
+        log.warning("analytics snapshot %s of %s failed", generation, url, exc_info=True)
+        with _lock:
+            state.building = None
+        return
+    with _lock:
+        state.building = None
+        if _states.get(url) is not state:  # forgotten meanwhile (connection closed)
+            return
+        _install(state, token, name, generation)
+        try:
+            state.stale_build = _token(url) != token
+        except Exception:  # a failed check only means the next query decides
+            state.stale_build = True
+
+
+def wait(url: str, timeout: float | None = None) -> None:
+    """Wait for the background copy of `url`'s snapshot, if one is under way (tests, benchmarks)."""
+    with _lock:
+        state = _states.get(url)
+        thread = state.building if state else None
+    if thread is not None:
+        thread.join(timeout)
 
 
 def rebuild(url: str) -> str:
-    """Copy the store into a new snapshot now (benchmarks, and after a bulk load)."""
+    """Copy the store into a new snapshot now and use it (benchmarks, and after a bulk load)."""
     schema(url)
+    wait(url)
     with _lock:
         state = _states[url]
-        return _build(state, _token(url))
+        token = _token(url)
+        state.generation += 1
+        generation = state.generation
+    name = _copy(state.connection, generation)
+    with _lock:
+        _install(state, token, name, generation)
+        return name
 
 
-def _build(state: _State, token: str) -> str:
-    """Copy the read columns into `snapshot_<n>`; the caller holds the lock and read `token` first."""
-    connection = state.connection
-    generation = state.generation + 1
+def _copy(connection: Any, generation: int) -> str:
+    """Copy the read columns into `snapshot_<generation>` (no lock held: queries go on meanwhile)."""
     name = f"snapshot_{generation}"
     cursor = connection.cursor()
     try:
@@ -178,13 +232,37 @@ def _build(state: _State, token: str) -> str:
         cursor.execute(f"CREATE SCHEMA {name}")
         for table in TABLES:
             cursor.execute(f"CREATE TABLE {name}.{table} AS {_select(table)}")
-        # Keep the previous generation for readers still using it; drop the one before.
-        if generation > 2:
-            cursor.execute(f"DROP SCHEMA IF EXISTS snapshot_{generation - 2} CASCADE")
+        # Every lead's reaches, computed once: the funnel and lead metrics read it whenever their
+        # as-of lies at or after the last event the snapshot holds (the usual "now").
+        reach = rel.reach_table_sql().replace(f"{engine.STORE}.", f"{name}.")
+        cursor.execute(f"CREATE TABLE {name}.{REACH_TABLE} AS {reach}")
+        found = cursor.execute(f"SELECT max(occurred_at) FROM {name}.lifecycle_events").fetchone()
+        with _lock:
+            _reach_from[name] = found[0] if found else None
     finally:
         cursor.close()
-    state.token, state.schema, state.generation = token, name, generation
     return name
+
+
+def _install(state: _State, token: str, name: str, generation: int) -> None:
+    """Make a finished copy the snapshot (unless a newer one is in place); the caller holds the lock.
+
+    The previous snapshot stays for readers still using it; the one before it is dropped.
+    """
+    current = int(state.schema.rsplit("_", 1)[1]) if state.schema != LIVE else 0
+    cursor = state.connection.cursor()
+    try:
+        if generation < current:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+            _reach_from.pop(name, None)
+            return
+        state.token, state.schema = token, name
+        if current:
+            for old in range(max(1, current - 8), current):
+                cursor.execute(f"DROP SCHEMA IF EXISTS snapshot_{old} CASCADE")
+                _reach_from.pop(f"snapshot_{old}", None)
+    finally:
+        cursor.close()
 
 
 def _create_live(connection: Any) -> None:
@@ -201,13 +279,39 @@ def rows(url: str, sql: str, params: dict[str, Any] | None = None) -> list[dict[
     """Run scorecard SQL written against `store.<table>` on the fresh snapshot."""
     if engine.routed():  # another engine (Spark) reads its own copy of the store
         return engine.rows(url, sql, params)
-    return engine.rows(url, sql.replace(f"{engine.STORE}.", f"{schema(url)}."), params)
+    name = schema(url)
+    sql = sql.replace(f"{engine.STORE}.", f"{name}.")
+    if name != LIVE and REACH_MARK in sql:
+        sql = _with_reach_table(sql, name)
+        if params:  # drop the parameters only the replaced CTEs used
+            params = {k: v for k, v in params.items() if re.search(rf"\${k}(?!\w)", sql)}
+    return engine.rows(url, sql, params)
+
+
+def _with_reach_table(sql: str, name: str) -> str:
+    """Swap each computed `reach` block for the snapshot's reach table when it holds every event up to its as-of."""
+    with _lock:
+        known = name in _reach_from
+        last = _reach_from.get(name)
+
+    def swap(match: re.Match[str]) -> str:
+        as_of = datetime.fromisoformat(match.group(1))
+        if known and (last is None or as_of >= last):
+            return f"reach AS (SELECT * FROM {name}.{REACH_TABLE})"
+        return match.group(0)
+
+    return _REACH_BLOCK.sub(swap, sql)
 
 
 def forget(url: str | None = None) -> None:
     """Drop what is kept for one store (or all): called when its connection closes."""
     with _lock:
-        for key in [url] if url else list(_states):
+        keys = [url] if url else list(_states)
+        threads = [t for k in keys if (st := _states.get(k)) is not None and (t := st.building) is not None]
+    for thread in threads:  # a copy under way finishes first (it uses the connection about to close)
+        thread.join()
+    with _lock:
+        for key in keys:
             _states.pop(key, None)
             watcher = _sqlite_watchers.pop(key, None)
             if watcher is not None:
