@@ -19,7 +19,8 @@ import subprocess
 import time
 
 PAGES = ("/", "/funnel", "/funnel?by=channel&mode=period", "/attribution", "/campaigns", "/leads",
-         "/leads?stage=mql&sort=score", "/queue", "/pipeline", "/preferences")  # fmt: skip
+         "/leads?stage=mql&sort=score", "/queue", "/pipeline", "/preferences", "/quality", "/quality/import",
+         "/leads/1")  # fmt: skip
 PASSWORD = "closedloop-demo"
 
 

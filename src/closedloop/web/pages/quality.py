@@ -103,24 +103,26 @@ def _candidate_pairs(page: Page) -> list[tuple[int, int, str, float]]:
 
 
 def _duplicates(page: Page) -> list[dict[str, Any]]:
+    """The first pairs whose two leads are live and visible to the caller, read in batches."""
     db = page.request.state.db
     pairs = _candidate_pairs(page)
-    if not pairs:
-        return []
-    ids = {i for a, b, _, _ in pairs for i in (a, b)}
-    visible = select(Lead).where(
-        Lead.id.in_(ids), Lead.merged_into_id.is_(None), Lead.id.in_(visible_lead_ids(page.actor))
-    )
-    leads = {lead.id: lead for lead in db.scalars(visible)}
-    accounts = dict(db.execute(select(Account.id, Account.name).where(
-        Account.id.in_({lead.account_id for lead in leads.values() if lead.account_id}))).all())  # fmt: skip
-    out = []
-    for a, b, reason, score in pairs:
-        if a in leads and b in leads:
-            out.append({"a": leads[a], "b": leads[b], "reason": reason, "score": score,
-                        "company": accounts.get(leads[a].account_id) or accounts.get(leads[b].account_id) or ""})  # fmt: skip
-            if len(out) == PAIRS_SHOWN:
-                break
+    out: list[dict[str, Any]] = []
+    batch = PAIRS_SHOWN * 2
+    for first in range(0, len(pairs), batch):
+        chunk = pairs[first : first + batch]
+        ids = {i for a, b, _, _ in chunk for i in (a, b)}
+        visible = scoped(
+            select(Lead).where(Lead.id.in_(ids), Lead.merged_into_id.is_(None)), Lead, page.actor
+        )
+        leads = {lead.id: lead for lead in db.scalars(visible)}
+        accounts = dict(db.execute(select(Account.id, Account.name).where(
+            Account.id.in_({lead.account_id for lead in leads.values() if lead.account_id}))).all())  # fmt: skip
+        for a, b, reason, score in chunk:
+            if a in leads and b in leads:
+                out.append({"a": leads[a], "b": leads[b], "reason": reason, "score": score,
+                            "company": accounts.get(leads[a].account_id) or accounts.get(leads[b].account_id) or ""})  # fmt: skip
+                if len(out) == PAIRS_SHOWN:
+                    return out
     return out
 
 
