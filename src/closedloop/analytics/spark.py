@@ -10,7 +10,8 @@ as DuckDB SQL by sqlglot and rewritten for Spark:
 * DuckDB-only constructs get a Spark equivalent: `ASOF LEFT JOIN` (a range join on the next
   key), `timezone(tz, ts)` (`from_utc_timestamp`), `to_days(n)` (`make_dt_interval`), ISO-week `strftime`, `epoch` with
   microseconds, `quantile_cont` (`percentile`, which interpolates the same way),
-  `AS MATERIALIZED` (dropped).
+  `AS MATERIALIZED` (dropped); decimal literals become DOUBLE, so `x / 86400.0` is computed
+  in floating point as DuckDB does rather than in rounded DECIMAL.
 
 Ibis's PySpark backend runs the result (`con.sql(...).to_pyarrow()`). The session runs in UTC,
 like the DuckDB engine. `SELECT * EXCLUDE` (paired metrics grouped by a dimension) has no Spark
@@ -55,12 +56,14 @@ def session(master: str | None = None, app_name: str = "closedloop") -> SparkSes
         .master(master or DEFAULT_MASTER)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.shuffle.partitions", "4")
         # `month=2024-01` stays a string; the store's own types come from the Parquet files.
         .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
         .config("spark.sql.ansi.enabled", "false")
     )
-    return builder.getOrCreate()
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 class SparkSource:
@@ -207,11 +210,14 @@ def _functions(node: exp.Expression) -> exp.Expression:
     from sqlglot import exp
 
     if isinstance(node, exp.Anonymous) and node.name.lower() == "timezone" and len(node.expressions) == 2:
-        zone, moment = node.expressions
+        zone, moment = node.expressions[0], node.expressions[1].transform(_functions)
         if isinstance(moment, exp.Cast):  # CAST(x AS TIMESTAMPTZ): Spark's session is in UTC
             moment = moment.this
         local = exp.Anonymous(this="from_utc_timestamp", expressions=[_as_ltz(moment), zone])
         return exp.cast(local, exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
+    if isinstance(node, exp.Literal) and not node.is_string and any(c in node.this for c in ".eE"):
+        # DuckDB divides by 86400.0 in DOUBLE; Spark would keep DECIMAL and round to its scale.
+        return exp.cast(node.copy(), exp.DataType.build("DOUBLE"))
     if isinstance(node, exp.ToDays):
         return exp.Anonymous(this="make_dt_interval", expressions=[node.this.copy()])
     if isinstance(node, exp.Anonymous) and node.name.lower() in _DURATIONS and len(node.expressions) == 1:
@@ -221,12 +227,13 @@ def _functions(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.TimeToStr):
         pattern = node.args["format"].name if isinstance(node.args.get("format"), exp.Literal) else ""
         if "%G" in pattern or "%V" in pattern:
-            return _iso_week(node.this, pattern)
+            return _iso_week(node.this.transform(_functions), pattern)
     if isinstance(node, exp.TimeToUnix):  # DuckDB's epoch keeps microseconds
-        micros = exp.Anonymous(this="unix_micros", expressions=[_as_ltz(node.this)])
+        micros = exp.Anonymous(this="unix_micros", expressions=[_as_ltz(node.this.transform(_functions))])
         return exp.Div(this=micros, expression=exp.Literal.number("1000000.0"))
     if isinstance(node, exp.PercentileCont) and node.args.get("expression") is not None:
-        return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
+        inner = [node.this.transform(_functions), node.expression.transform(_functions)]
+        return exp.Anonymous(this="percentile", expressions=inner)
     return node
 
 

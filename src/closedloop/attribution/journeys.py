@@ -68,6 +68,13 @@ def minor_unit_scale(currency_sql: str) -> str:
 
 def reporting_currency(url: str) -> str:
     """The workspace's reporting currency, or TWD when the store is absent or not initialised."""
+    from closedloop.analytics import engine as analytics_engine
+
+    if analytics_engine.routed():  # Spark over a Parquet export: read its copy of the settings
+        found = analytics_engine.rows(
+            url, "SELECT reporting_currency FROM store.workspace_settings ORDER BY id LIMIT 1"
+        )
+        return (found[0]["reporting_currency"] if found else None) or "TWD"
     from sqlalchemy import inspect, text
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError

@@ -27,9 +27,12 @@ def settings() -> Settings:
 
 def open_store(*, require_schema: bool = True) -> sessionmaker[Session]:
     """Sessions on the configured store; refuses a store that `closedloop init` has not prepared."""
+    from closedloop.analytics import engine as analytics_engine
     from closedloop.store import engine_for, is_initialised, session_factory_for
 
     url = settings().database_url
+    if analytics_engine.routed():  # `--engine spark --source DIR`: the store is not read
+        return session_factory_for(url)
     if require_schema and not is_initialised(engine_for(url)):
         raise ConfigurationError(
             f"the store at {url} is not initialised or is out of date: run `closedloop init`"

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import closedloop.models  # noqa: F401  (every table registered: the CLI imports no models itself)
 from closedloop.analytics import engine
 from closedloop.db import Base
 
