@@ -6,6 +6,12 @@ models, and checks agreement (first, last, linear credits and Markov removal eff
 
     .venv/bin/pip install marketing-attribution-models==2.1.1   # the benchmark only (extra `bench`)
     .venv/bin/python benchmarks/attribution_bench.py [--journeys 1000000] [--runs 5] [--peer-runs 3]
+
+End to end from a store (journeys built inside DuckDB from touchpoints and lifecycle events, then
+every model): `--store-scale s|m|l` generates leads, their waterfall and ~10 touchpoints per lead
+into a SQLite file (kept with `--keep FILE`, reused when it exists), or `--store URL` uses a store.
+
+    .venv/bin/python benchmarks/attribution_bench.py --store-scale m --keep /tmp/attr_m.db
 """
 
 from __future__ import annotations
@@ -114,13 +120,71 @@ def peer_frame(paths: Journeys):
     return pl.DataFrame(rows)
 
 
+def from_store(url: str, runs: int, conversions: list[str]) -> None:
+    """Every model end to end from the store: journeys inside DuckDB, then the model (median of runs)."""
+    from closedloop.analytics import engine
+    from closedloop.attribution.journeys import build_journeys
+    from closedloop.attribution.service import MODELS, attribute
+
+    counts = engine.rows(url, "SELECT (SELECT count(*) FROM store.leads) AS leads,"
+                              " (SELECT count(*) FROM store.touchpoints) AS touches,"
+                              " (SELECT count(*) FROM store.lifecycle_events) AS events")[0]  # fmt: skip
+    print(
+        f"store: {url}; {counts['leads']:,} leads, {counts['touches']:,} touchpoints, {counts['events']:,} events"
+    )
+    print(
+        f"{'conversion':<12} {'model':<16} {'end to end s':>13} {'journeys s':>11} {'model s':>8}  journeys"
+    )
+    for conversion in conversions:
+        build_journeys(url, conversion=conversion)  # warm: connection, extension, file cache
+        built, journeys = median_time(lambda c=conversion: build_journeys(url, conversion=c), runs)
+        assert isinstance(journeys, Journeys)
+        for model in MODELS:
+            total, _ = median_time(
+                lambda c=conversion, m=model: attribute(build_journeys(url, conversion=c), m), runs
+            )
+            alone, _ = median_time(lambda m=model, j=journeys: attribute(j, m), runs)
+            print(f"{conversion:<12} {model:<16} {total:13.3f} {built:11.3f} {alone:8.3f}  "
+                  f"{journeys.count:,} ({int(journeys.conversions.sum()):,} converting, {len(journeys.touches):,} touches)")  # fmt: skip
+    engine.close(url)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--journeys", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peer-runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--store", help="time every model end to end from this store URL")
+    parser.add_argument("--store-scale", choices=["s", "m", "l"], help="generate a store of this scale first")
+    parser.add_argument(
+        "--keep", help="with --store-scale: generate into this SQLite file (reused if present)"
+    )
+    parser.add_argument("--conversions", default="mql,opportunity", help="conversions timed from the store")
     args = parser.parse_args()
+
+    if args.store or args.store_scale:
+        url = args.store
+        if url is None:
+            import tempfile
+
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+            from benchmarks.analytics_bench import SCALES
+            from benchmarks.analytics_bench import generate as generate_store
+
+            path = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "attribution_bench.db"
+            if not path.exists():
+                started = time.perf_counter()
+                generate_store(path, SCALES[args.store_scale], seed=1, touches=True)
+                print(f"generated scale {args.store_scale} in {time.perf_counter() - started:.1f} s")
+            url = f"sqlite:///{path}"
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, check=False).stdout.strip()  # fmt: skip
+        print(f"machine: {platform.machine()} cpus={os.cpu_count()} python {platform.python_version()}; "
+              f"commit {commit}; load average {os.getloadavg()[0]:.1f} (the machine is shared)")  # fmt: skip
+        from_store(url, args.runs, args.conversions.split(","))
+        print(f"load average at the end {os.getloadavg()[0]:.1f}")
+        return
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=Path(__file__).parent, check=False).stdout.strip()  # fmt: skip
