@@ -3,23 +3,20 @@
 `score_frame` is `rules.score` over whole columns (pandas/numpy, no loop over leads): fit rules
 are column tests, engagement rules rank each lead's matching touches newest first, keep
 `max_count`, and sum the decayed points per lead. `band_changes` reads the leads and their touches
-in two queries and counts how many leads would move from each band to each other band.
+in two columnar reads (DuckDB on the store) and counts how many leads would move from each band to each other band.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from closedloop.leads.models import Lead
-from closedloop.marketing.models import Touchpoint
 from closedloop.scoring import rules as scoring_rules
 from closedloop.scoring.rules import BANDS, ScoringRules
 
@@ -42,10 +39,20 @@ def _text(series: pd.Series) -> pd.Series:
     return series.astype("string").str.strip().str.lower()
 
 
+def _custom(value: Any) -> dict[str, Any]:
+    """A lead's custom fields: a dict, or JSON text as the store returns it through DuckDB."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _fit_mask(rule: scoring_rules.FitRule, leads: pd.DataFrame) -> np.ndarray:
     if rule.field.startswith("custom."):
         name = rule.field.removeprefix("custom.")
-        actual = leads["custom"].map(lambda d: (d or {}).get(name) if isinstance(d, dict) else None)
+        actual = leads["custom"].map(lambda d: _custom(d).get(name))
     else:
         actual = leads[rule.field]
     present = actual.notna() & (actual.astype("string") != "")
@@ -85,8 +92,8 @@ def score_frame(
     """Score and band of every lead in `leads` (column `id` + fit fields) from `touches` (`lead_id`, ...), at `at`."""
     ids = leads["id"].to_numpy()
     fit = np.zeros(len(leads), dtype=np.int64)
-    for rule in rules.fit:
-        fit += np.where(_fit_mask(rule, leads), rule.points, 0)
+    for fit_rule in rules.fit:
+        fit += np.where(_fit_mask(fit_rule, leads), fit_rule.points, 0)
     seen = touches[touches["occurred_at"] <= at] if len(touches) else touches
     decayed = pd.Series(0.0, index=pd.Index(ids, name="lead_id"))
     if len(seen) and rules.engagement:
@@ -126,31 +133,28 @@ def score_frame(
     return pd.DataFrame({"id": ids, "score": total, "band": band})
 
 
-def load_frames(session: Session, at: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Leads not merged away (their fit fields) and their touches up to `at`, in two queries."""
-    lead_rows = session.execute(
-        select(Lead.id, *(getattr(Lead, c) for c in LEAD_COLUMNS), Lead.custom).where(
-            Lead.merged_into_id.is_(None)
-        )
-    ).all()
-    leads = pd.DataFrame(lead_rows, columns=["id", *LEAD_COLUMNS, "custom"])
-    touch_rows = session.execute(
-        select(Touchpoint.lead_id, Touchpoint.occurred_at, *(getattr(Touchpoint, c) for c in TOUCH_COLUMNS))
-        .join(Lead, Lead.id == Touchpoint.lead_id)
-        .where(Lead.merged_into_id.is_(None), Touchpoint.occurred_at <= at)
-    ).all()
-    touches = pd.DataFrame(touch_rows, columns=["lead_id", "occurred_at", *TOUCH_COLUMNS])
-    if len(touches):
-        touches["occurred_at"] = pd.to_datetime(touches["occurred_at"], utc=True)
+def load_frames(url: str, at: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Leads not merged away (their fit fields) and their touches up to `at`: two columnar reads through DuckDB."""
+    from closedloop.analytics import engine
+
+    store = engine.STORE
+    leads = engine.query(url, f"SELECT id, {', '.join(LEAD_COLUMNS)}, custom FROM {store}.leads "
+                              "WHERE merged_into_id IS NULL").to_pandas()  # fmt: skip
+    touches = engine.query(
+        url,
+        f"SELECT t.lead_id, CAST(t.occurred_at AS TIMESTAMP) AS occurred_at, {', '.join('t.' + c for c in TOUCH_COLUMNS)} "
+        f"FROM {store}.touchpoints t JOIN {store}.leads l ON l.id = t.lead_id "
+        "WHERE l.merged_into_id IS NULL AND CAST(t.occurred_at AS TIMESTAMP) <= ?",
+        [at.astimezone(UTC).replace(tzinfo=None)],
+    ).to_pandas()
+    touches["occurred_at"] = pd.to_datetime(touches["occurred_at"]).dt.tz_localize(UTC)
     return leads, touches
 
 
-def band_changes(
-    session: Session, *, current: dict[str, Any], proposed: dict[str, Any], at: datetime
-) -> BandChanges:
+def band_changes(url: str, *, current: dict[str, Any], proposed: dict[str, Any], at: datetime) -> BandChanges:
     """How many leads would change band (and cross the MQL threshold) under `proposed` versus `current`, at `at`."""
     now_rules, new_rules = scoring_rules.parse_rules(current), scoring_rules.parse_rules(proposed)
-    leads, touches = load_frames(session, at)
+    leads, touches = load_frames(url, at)
     before = score_frame(now_rules, leads, touches, at)
     after = score_frame(new_rules, leads, touches, at)
     pairs = pd.crosstab(before["band"], after["band"]) if len(leads) else pd.DataFrame()

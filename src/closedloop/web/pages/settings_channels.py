@@ -124,7 +124,7 @@ async def preview(page: PageDep, request: Request) -> Response:
     check_csrf(page, form.get("csrf_token"))
     require_section(page, PATH)
     try:
-        result = preview_rules(page.request.state.db, _rules_from(page, form))
+        result = preview_rules(page.url, _rules_from(page, form))
     except UserError as exc:
         return show(page, errors=field_errors(exc, _fields(form), "rules"), form=form, status=exc.http_status)
     return show(page, form=form, preview=result)

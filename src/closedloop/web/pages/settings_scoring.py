@@ -69,7 +69,7 @@ def preview(page: PageDep, csrf_token: Csrf = "", payload: Payload = "", effecti
     try:
         proposed = _payload(page, payload)
         current, _ = current_payload(page, "scoring", scoring_rules.DEFAULT_RULES)
-        changes = scoring_preview.band_changes(page.request.state.db, current=current, proposed=proposed,
+        changes = scoring_preview.band_changes(page.url, current=current, proposed=proposed,
                                                at=datetime.now(UTC))  # fmt: skip
     except UserError as exc:
         return show(
