@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from closedloop.capture import forms, identify_api, replay  # noqa: F401  (replay registers the quarantine replayer)
 from closedloop.capture import service as capture_service
 from closedloop.capture.events import VISITOR_ID, BatchError, FieldError, parse_batch
-from closedloop.capture.ratelimit import RateLimiter
+from closedloop.capture.ratelimit import RateLimiter, limits_path
 from closedloop.capture.settings import CaptureSettings, get_capture_settings
 from closedloop.capture.writer import GroupWriter, Job
 from closedloop.clock import system_clock
@@ -51,8 +51,14 @@ class _State:
             getattr(app.state, "capture_settings", None) or get_capture_settings()
         )
         s = self.settings
+        url = getattr(getattr(app.state, "settings", None), "database_url", None)
+        shared = limits_path(url, s.limits_dir) if s.shared_limits and url else None
         self.limiter = RateLimiter(
-            key_rate=s.key_rate, key_burst=s.key_burst, ip_rate=s.ip_rate, ip_burst=s.ip_burst
+            key_rate=s.key_rate,
+            key_burst=s.key_burst,
+            ip_rate=s.ip_rate,
+            ip_burst=s.ip_burst,
+            shared_path=shared,
         )
         self.factory = app.state.session_factory
         self.sites: dict[str, tuple[float, SiteInfo | None]] = {}

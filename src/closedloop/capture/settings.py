@@ -25,6 +25,10 @@ class CaptureSettings(BaseSettings):
     # Set the first-party `cl_vid` cookie from the server so the visitor id outlives script-set caps.
     set_cookie: bool = True
     site_cache_seconds: float = Field(default=30.0, ge=0)
+    # Rate-limit buckets shared by every server process of the host (a memory-mapped file next
+    # to a SQLite store, else in the temporary directory or `limits_dir`); False keeps them per process.
+    shared_limits: bool = True
+    limits_dir: str | None = None
 
     @model_validator(mode="after")
     def _bursts_hold_a_batch(self) -> CaptureSettings:

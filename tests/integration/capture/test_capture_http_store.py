@@ -23,12 +23,18 @@ ORIGIN = "https://www.acme.test"
 
 
 @pytest.fixture
-def client(store) -> Iterator[tuple[TestClient, str]]:
+def client(store, tmp_path) -> Iterator[tuple[TestClient, str]]:
     with unit_of_work(store.session_factory) as session:
         key = capture_service.create_site(session=session, name="Acme", origins=[ORIGIN]).public_key
     app = create_app(Settings(database_url=store.url, secret_key=secrets.token_urlsafe(40)))
     app.state.capture_settings = CaptureSettings(
-        max_body_bytes=4096, max_batch=5, ip_rate=0.01, ip_burst=20, key_rate=1000, key_burst=1000
+        max_body_bytes=4096,
+        max_batch=5,
+        ip_rate=0.01,
+        ip_burst=20,
+        key_rate=1000,
+        key_burst=1000,
+        limits_dir=str(tmp_path),  # the shared buckets of this test's server only
     )
     with TestClient(app) as test_client:
         yield test_client, key
