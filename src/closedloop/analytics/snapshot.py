@@ -33,10 +33,13 @@ TABLES: dict[str, str] = {
     " source_type, lead_type, score_band, region, country, industry, company_size,"
     " (email IS NOT NULL OR phone IS NOT NULL OR line_user_id IS NOT NULL OR wechat_unionid IS NOT NULL"
     " OR external_id IS NOT NULL) AS has_identity",
-    "deals": "id, lead_id, account_id, product_id, owner_id, team_id, stage, status, currency, amount_minor,"
+    "deals": "id, external_id, lead_id, account_id, product_id, owner_id, team_id, stage, status, currency, amount_minor,"
     " created_at, closed_at, expected_close_date, lost_reason",
     "deal_stage_events": "deal_id, to_stage, occurred_at, expected_close_date",
     "activities": "deal_id, occurred_at",
+    # attribution journeys: every touch with the keys credit can go to
+    "touchpoints": "id, lead_id, visitor_id, occurred_at, channel, utm_source, utm_content, campaign_id",
+    "visitors": "id, lead_id",
     "users": "id, email",
     "teams": "id, name",
     "campaigns": "id, name, channel",
@@ -286,6 +289,13 @@ def rows(url: str, sql: str, params: dict[str, Any] | None = None) -> list[dict[
         if params:  # drop the parameters only the replaced CTEs used
             params = {k: v for k, v in params.items() if re.search(rf"\${k}(?!\w)", sql)}
     return engine.rows(url, sql, params)
+
+
+def query(url: str, sql: str, params: dict[str, Any] | None = None) -> Any:
+    """Run SQL written against `store.<table>` on the fresh snapshot; an Arrow table (journeys)."""
+    if engine.routed():
+        return engine.query(url, sql, params)
+    return engine.query(url, sql.replace(f"{engine.STORE}.", f"{schema(url)}."), params)
 
 
 def _with_reach_table(sql: str, name: str) -> str:

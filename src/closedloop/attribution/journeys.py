@@ -163,7 +163,7 @@ def build_journeys(
     `by` keys each touch by several dimensions joined by KEY_SEP. `customer` (reaching the
     customer stage) is a conversion for the analytics layer's new-customer credit.
     """
-    from closedloop.analytics import engine
+    from closedloop.analytics import snapshot
 
     dims = (by,) if isinstance(by, str) else tuple(by)
     if conversion not in (*CONVERSIONS, "customer") or not dims or any(d not in DIMENSIONS for d in dims):
@@ -228,7 +228,7 @@ def build_journeys(
         AND t.occurred_at >= j.end_at - INTERVAL {lookback} DAY
     ORDER BY j.jid, t.occurred_at, t.id
     """
-    table = engine.query(url, sql, params)
+    table = snapshot.query(url, sql, params)
     return _from_rows(table)
 
 
@@ -290,9 +290,9 @@ def _rates_sql(currency: str) -> str:
 
 
 def _check_rates(url: str, currency: str) -> None:
-    from closedloop.analytics import engine
+    from closedloop.analytics import snapshot
 
-    missing = engine.query(
+    missing = snapshot.query(
         url,
         f"""
         WITH rates AS ({_rates_sql(currency)})
