@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     # Where DuckDB keeps the extensions loaded from their PyPI packages (never the user's home).
     extension_dir: str | None = None
     log_level: str = "INFO"
+    # Monitoring (docs/DEPLOYMENT.md): a bearer token Prometheus may scrape /metrics with (besides an
+    # admin API key), JSON or text log lines, and the one-line-per-request log.
+    metrics_token: str | None = None
+    log_format: str = "json"
+    log_requests: bool = True
 
     def require_secret(self, *, demo: bool = False) -> str:
         """The secret key, validated; demo mode may fall back to a fixed local-only key."""
@@ -54,6 +59,15 @@ class Settings(BaseSettings):
         if _looks_like_placeholder(key):
             raise ConfigurationError("CLOSEDLOOP_SECRET_KEY is a documented example value: choose your own")
         return key
+
+    def scrape_token(self) -> str | None:
+        """The metrics scrape token, refused when short or a documented example (like the secret key)."""
+        token = self.metrics_token
+        if token and (len(token) < MIN_SECRET_LENGTH or _looks_like_placeholder(token)):
+            raise ConfigurationError(
+                f"CLOSEDLOOP_METRICS_TOKEN must be a random string of at least {MIN_SECRET_LENGTH} characters"
+            )
+        return token or None
 
     @property
     def is_sqlite(self) -> bool:

@@ -21,7 +21,13 @@ def init() -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
-@click.option("--workers", default=1, show_default=True, type=int, help="Server processes.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes behind the one port (more than 1 needs PostgreSQL).",
+)
 @click.option(
     "--access-log/--no-access-log",
     default=True,
@@ -31,19 +37,42 @@ def init() -> None:
 def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     """Run the web app and the API (a secret key is required)."""
     settings().require_secret()
+    settings().scrape_token()
+    if workers > 1 and settings().is_sqlite:
+        from closedloop.errors import ConfigurationError
+
+        raise ConfigurationError(translate("operations.serve.workers_need_postgres"))
     run_server(host=host, port=port, workers=workers, access_log=access_log)
 
 
 def run_server(
     *, host: str, port: int, workers: int = 1, demo: bool = False, access_log: bool = True
 ) -> None:
-    """Serve the app with uvicorn; the app factory reads the settings in each worker."""
+    """Serve the app with uvicorn; the app factory reads the settings in each worker.
+
+    Several workers share one listening socket (uvicorn's supervisor restarts a worker that
+    dies). Their Prometheus counters meet in PROMETHEUS_MULTIPROC_DIR, created here when unset.
+    Logs are JSON lines (CLOSEDLOOP_LOG_FORMAT=text for plain ones) and uvicorn's access log,
+    which prints client addresses, is replaced by closedloop's own request log.
+    """
     import os
 
     import uvicorn
 
+    from closedloop.observability import logs
+
     if demo:
         os.environ["CLOSEDLOOP_DEMO_MODE"] = "1"
+    if not access_log:
+        os.environ["CLOSEDLOOP_LOG_REQUESTS"] = "false"  # read by each worker's settings
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="closedloop-metrics-")
+    from closedloop.config import get_settings
+
+    get_settings.cache_clear()  # the environment changed above; one worker runs in this process
+    config = settings()
     uvicorn.run(
         "closedloop.web.app:create_app",
         factory=True,
@@ -51,8 +80,8 @@ def run_server(
         port=port,
         workers=workers,
         proxy_headers=True,
-        access_log=access_log,
-        log_level="info",
+        access_log=False,
+        log_config=logs.config(config.log_level, json_lines=config.log_format != "text"),
     )
 
 

@@ -32,6 +32,7 @@ from closedloop.notifications.channels.base import Destination, Envelope
 from closedloop.notifications.crypto import SecretBox
 from closedloop.notifications.models import DeliveryAttempt, NotificationChannel, NotificationDelivery
 from closedloop.notifications.render import Notice, canonical_topic, render
+from closedloop.observability import metrics
 from closedloop.outbox.jobs import ScheduledJob, default_jobs
 from closedloop.outbox.models import OutboxMessage
 
@@ -358,8 +359,10 @@ class Worker:
                 with unit_of_work(self.session_factory) as session:
                     result = job.run(session, self.clock)
                 log.info("scheduled job %s done: %s", job.name, result if isinstance(result, int) else "ok")
+                metrics.record_job(job.name, ok=True)
             except Exception:
                 log.exception("scheduled job %s failed", job.name)
+                metrics.record_job(job.name, ok=False)
 
     def run(
         self,
@@ -384,6 +387,7 @@ class Worker:
         while True:
             self.run_jobs(jobs or [])
             stats = self.drain(should_stop=should_stop)
+            metrics.record_drain(stats)
             for name in ("messages", "sent", "failed", "dead"):
                 setattr(total, name, getattr(total, name) + getattr(stats, name))
             if once or should_stop():

@@ -38,6 +38,7 @@ ROUTER_MODULES = (
     "closedloop.predictive.router",
     "closedloop.web.pages",
     "closedloop.web.auth_pages",
+    "closedloop.observability.router",
 )
 
 # A closed loop: two arcs, marketing blue and sales green.
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="closedloop", version=__version__, openapi_url="/openapi.json", docs_url=None, redoc_url=None
     )
     app.state.settings = settings
+    settings.scrape_token()  # a weak metrics token stops the start, like a weak secret key
     app.state.secret_key = secret
     app.state.session_factory = session_factory_for(settings.database_url)
 
@@ -131,5 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     security.install(app)
     from closedloop.capture import fastpath
 
-    fastpath.install(app)  # last, so outermost: common capture requests skip the other middleware
+    fastpath.install(app)  # common capture requests skip the other middleware
+    from closedloop.observability import middleware as observability
+
+    observability.install(app)  # outermost: counts and logs every answer, the fast path's too
     return app

@@ -1,0 +1,1 @@
+"""Monitoring: Prometheus metrics (`GET /metrics`) and structured JSON logs, without personal data."""
