@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -151,9 +152,72 @@ def ensure_visitors(
         return {}
     now = clock()
     # In key order, so concurrent writers lock visitor rows in the same order (no deadlock).
-    rows = [{"visitor_key": k, "site_id": s, "first_seen_at": now} for k, s in sorted(keys.items())]
-    found = session.connection().execute(_UPSERT_VISITORS[_dialect(session)], rows).all()
+    ordered = sorted(keys.items())
+    if _dialect(session) == "postgresql":
+        found = _pg_rows(
+            session,
+            _PG_UPSERT_VISITORS,
+            ([k for k, _ in ordered], [s for _, s in ordered], [now] * len(ordered)),
+        )
+    else:
+        rows = [{"visitor_key": k, "site_id": s, "first_seen_at": now} for k, s in ordered]
+        found = session.connection().execute(_UPSERT_VISITORS["sqlite"], rows).all()
     return {key: Seen(vid, lead_id) for vid, key, lead_id in found}
+
+
+# PostgreSQL: one statement text whatever the number of rows (arrays through unnest), so the
+# driver parses it once and the server plans it once; insertmanyvalues' VALUES lists of every
+# length cost more to prepare than to run.
+_PG_UPSERT_VISITORS = (
+    "INSERT INTO visitors (visitor_key, site_id, first_seen_at) "
+    "SELECT * FROM unnest(%s::varchar[], %s::bigint[], %s::timestamptz[]) "
+    "ON CONFLICT (visitor_key) DO UPDATE SET visitor_key = EXCLUDED.visitor_key "
+    "RETURNING id, visitor_key, lead_id"
+)
+_PG_TYPES = {
+    "site_id": "bigint",
+    "visitor_id": "bigint",
+    "lead_id": "bigint",
+    "campaign_id": "bigint",
+    "channel_policy_version_id": "bigint",
+    "occurred_at": "timestamptz",
+    "recorded_at": "timestamptz",
+    "channel_explicit": "boolean",
+    "properties": "jsonb",
+}
+
+
+def _pg_rows(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@lru_cache(maxsize=8)
+def _pg_insert_touches(names: tuple[str, ...]) -> str:
+    arrays = ", ".join(
+        f"%s::{'text' if _PG_TYPES.get(n) == 'jsonb' else _PG_TYPES.get(n, 'varchar')}[]" for n in names
+    )
+    picks = ", ".join(f"u.{n}::jsonb" if _PG_TYPES.get(n) == "jsonb" else f"u.{n}" for n in names)
+    return (
+        f"INSERT INTO touchpoints ({', '.join(names)}) SELECT {picks} FROM unnest({arrays}) AS u({', '.join(names)}) "
+        "ON CONFLICT (site_id, event_id) DO NOTHING RETURNING site_id, event_id, lead_id"
+    )
+
+
+def _insert_touches(session: Session, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Insert the touch rows, skipping repeated event ids; (site_id, event_id, lead_id) of those inserted."""
+    if _dialect(session) != "postgresql":
+        return list(session.connection().execute(_INSERT_TOUCHES["sqlite"], rows).all())
+    names = tuple(rows[0])
+    columns = []
+    for name in names:
+        values = [row[name] for row in rows]
+        if name == "properties":
+            values = [None if v is None else json.dumps(v) for v in values]
+        columns.append(values)
+    return _pg_rows(session, _pg_insert_touches(names), columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +320,7 @@ def record_events(
             channel_policy_version_id=rules.version_id,
         )
         rows.append(row)
-    inserted = session.connection().execute(_INSERT_TOUCHES[_dialect(session)], rows).all()
+    inserted = _insert_touches(session, rows)
     keys = {(site_id, event_id) for site_id, event_id, _ in inserted}
     leads = {lead_id for _, _, lead_id in inserted if lead_id is not None}
     for lead_id in sorted(leads):
