@@ -507,4 +507,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "web.channels.error.confirm": _m(
         "Tick the box to confirm the re-derivation.", "請勾選確認後再重新推導。", "请勾选确认后再重新推导。"
     ),
+    "web.settings.preview_wait": _m(
+        "The preview reads every lead and touch: on a large store it takes a few seconds.",
+        "預覽會讀取所有名單與接觸：資料量大時需要數秒。",
+        "预览会读取所有线索与接触：数据量大时需要数秒。",
+    ),
 }
