@@ -24,6 +24,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -172,8 +173,8 @@ def test_killing_a_server_process_loses_and_doubles_no_acknowledged_event(served
 
 
 class Receiver(BaseHTTPRequestHandler):
-    received: list[tuple[str, bytes]] = []
-    lock = threading.Lock()
+    received: ClassVar[list[tuple[str, bytes]]] = []
+    lock: ClassVar[threading.Lock] = threading.Lock()
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
