@@ -67,7 +67,9 @@ def main() -> None:
                                          "csrf_token": token, "next": "/"}, follow_redirects=False)  # fmt: skip
     assert signed.status_code == 303, signed.text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/preferences").text).group(1)  # type: ignore[union-attr]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}, "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"store: {args.url.split('://')[0]} with {leads:,} leads, {touches:,} touches; commit {commit}; "
@@ -75,7 +77,9 @@ def main() -> None:
     print(f"{'page':<34} {'status':>6} {'cold ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'p95/healthz':>12}")
     floor, _ = timed(lambda: client.get("/healthz"), args.requests)
     floor_p95 = quantile(floor, 0.95)
-    print(f"{'/healthz (peer)':<34} {200:>6} {'':>9} {quantile(floor, 0.5):>8.1f} {floor_p95:>8.1f} {1.0:>12.1f}")
+    print(
+        f"{'/healthz (peer)':<34} {200:>6} {'':>9} {quantile(floor, 0.5):>8.1f} {floor_p95:>8.1f} {1.0:>12.1f}"
+    )
     for path in PAGES:
         times, status = timed(lambda path=path: client.get(path), args.requests)  # type: ignore[misc]
         warm = times[1:] or times
@@ -86,7 +90,11 @@ def main() -> None:
     rules = [{"channel": "Newsletter", "when": [{"medium_in": ["email"]}]}, *channels.DEFAULT_RULES]
     form = {"csrf_token": csrf}
     for i, rule in enumerate(rules):
-        form |= {f"channel-{i}": rule["channel"], f"when-{i}": json.dumps(rule["when"]), f"order-{i}": str(i + 1)}
+        form |= {
+            f"channel-{i}": rule["channel"],
+            f"when-{i}": json.dumps(rule["when"]),
+            f"order-{i}": str(i + 1),
+        }
     for name, call in (
         ("POST /settings/scoring/preview", lambda: client.post("/settings/scoring/preview",
                                                                data={"csrf_token": csrf, "payload": json.dumps(scoring)})),
