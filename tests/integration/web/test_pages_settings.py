@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -75,6 +77,11 @@ def test_a_proposal_needs_a_second_person_and_keeps_its_history(store) -> None:
     page = sales.get("/settings/policies")
     assert no_raw_script(page.text) and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert f'/settings/policies/{vid}/approve"' not in page.text  # not offered to the proposer
+    # The approver sees what changes against the built-in SLA in force (4 hours, 24 to accept).
+    diff = re.search(rf'<pre translate="no" id="diff-{vid}">(.*?)</pre>', page.text, re.S).group(1)
+    assert '+    "accept_within_hours": 8' in html.unescape(
+        diff
+    ) and '-    "accept_within_hours": 24' in html.unescape(diff)
     # The proposer cannot approve their own proposal, even by posting the form.
     own = sales.post(f"/settings/policies/{vid}/approve", data={"csrf_token": sales_csrf})
     assert own.status_code == 403

@@ -512,4 +512,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "預覽會讀取所有名單與接觸：資料量大時需要數秒。",
         "预览会读取所有线索与接触：数据量大时需要数秒。",
     ),
+    "web.settings.changes": _m(
+        "Changes against the version in force (- now, + proposed)",
+        "與目前生效版本的差異（- 目前，+ 提案）",
+        "与当前生效版本的差异（- 当前，+ 提案）",
+    ),
+    "web.settings.no_changes": _m(
+        "Same as the version in force.", "與目前生效版本相同。", "与当前生效版本相同。"
+    ),
 }

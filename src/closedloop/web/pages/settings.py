@@ -8,6 +8,7 @@ propose form every versioned definition uses.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
@@ -217,8 +218,18 @@ def _history(page: Page, kind: str | None) -> list[dict[str, Any]]:
                     "approvals": approvals.get(v.id, []), "mine": mine,
                     "can_approve": v.status == "proposed" and not mine and bool(can_side),
                     "can_reject": v.status == "proposed" and bool(_approver_sides(page.actor)),
-                    "payload": json.dumps(v.payload, ensure_ascii=False, indent=2, sort_keys=True)})  # fmt: skip
+                    "payload": json.dumps(v.payload, ensure_ascii=False, indent=2, sort_keys=True),
+                    "diff": _diff(page, v) if v.status == "proposed" else []})  # fmt: skip
     return out
+
+
+def _diff(page: Page, version: PolicyVersion) -> list[str]:
+    """What a proposal changes against the version in force now: unified diff lines of the pretty JSON."""
+    current, _ = current_payload(page, version.kind)
+    before = json.dumps(current, ensure_ascii=False, indent=2, sort_keys=True).splitlines()
+    after = json.dumps(version.payload, ensure_ascii=False, indent=2, sort_keys=True).splitlines()
+    return [line for line in difflib.unified_diff(before, after, lineterm="", n=1)
+            if not line.startswith(("---", "+++"))][:400]  # fmt: skip
 
 
 def _approver_sides(actor: Actor) -> set[str]:
