@@ -36,9 +36,11 @@ format:
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-## Every benchmark; prints tables and writes benchmarks/out/
+## Every benchmark at scales s and m on SQLite and PostgreSQL (SCALES="s m l" adds l); writes
+## benchmarks/RESULTS.md and benchmarks/RESULTS.json
+SCALES ?= s m
 bench: install-test
-	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/python -m benchmarks.run_all --scales $(SCALES)
 
 migration:
 	./scripts/regen_migration.sh
