@@ -83,6 +83,7 @@ class ImportContext:
         return {
             "values": raw,
             "preset": self.mapping.preset,
+            **({"columns": dict(self.mapping.overrides)} if self.mapping.overrides else {}),
             "period": [d.isoformat() for d in self.period] if self.period else None,
         }
 

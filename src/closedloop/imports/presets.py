@@ -167,6 +167,7 @@ class ColumnMapping:
     mapped: dict[str, str]  # file column -> generic column
     custom: list[str]
     constants: dict[str, str] = field(default_factory=dict)
+    overrides: dict[str, str] = field(default_factory=dict)  # chosen by hand (override_columns)
 
 
 def _norm(name: str) -> str:
@@ -228,3 +229,34 @@ def map_columns(kind: str, preset: str, columns: list[str]) -> ColumnMapping:
         else:
             custom.append(column)
     return ColumnMapping(preset, mapped, custom, constants)
+
+
+CUSTOM = "custom"
+
+
+def override_columns(kind: str, mapping: ColumnMapping, choices: dict[str, str]) -> ColumnMapping:
+    """The mapping with some file columns read as chosen by hand: a generic column of `kind`, or
+    "custom" (kept as a custom field). A generic column another file column held is given up by it."""
+    if not choices:
+        return mapping
+    generic = set(GENERIC[kind])
+    columns = [*mapping.mapped, *mapping.custom]
+    targets = [t for t in choices.values() if t != CUSTOM]
+    for column, target in choices.items():
+        if column not in columns:
+            raise ValidationFailed(f"no column {column!r} in the file", detail={"field": "columns"})
+        if target != CUSTOM and target not in generic:
+            raise ValidationFailed(f"{target!r} is not a {kind} column", detail={"field": "columns"})
+    if len(targets) != len(set(targets)):
+        raise ValidationFailed("two columns are read as the same column", detail={"field": "columns"})
+    mapped: dict[str, str] = {}
+    custom: list[str] = []
+    for column in columns:
+        target = choices.get(column, mapping.mapped.get(column))
+        if column not in choices and target in targets:
+            target = None  # another column was chosen for it
+        if target and target != CUSTOM:
+            mapped[column] = target
+        else:
+            custom.append(column)
+    return ColumnMapping(mapping.preset, mapped, custom, dict(mapping.constants), dict(choices))

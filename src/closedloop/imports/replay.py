@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from closedloop.clock import Clock
 from closedloop.imports.context import ImportContext
-from closedloop.imports.presets import map_columns
+from closedloop.imports.presets import map_columns, override_columns
 from closedloop.imports.readers import ROW_COLUMN
 from closedloop.imports.report import ImportReport, RowError
 from closedloop.quarantine.models import QuarantinedRecord
@@ -38,6 +38,11 @@ def replay_import_row(
     values = {str(k): "" if v is None else str(v) for k, v in dict(payload.get("values") or {}).items()}
     columns = list(values)
     mapping = map_columns(record.kind, str(payload.get("preset") or "generic"), columns)
+    chosen = payload.get("columns")
+    if isinstance(chosen, dict) and chosen:  # read by hand in the import wizard
+        mapping = override_columns(
+            record.kind, mapping, {str(k): str(v) for k, v in chosen.items() if k in values}
+        )
     frame = pd.DataFrame([values], columns=columns, dtype=str)
     frame[ROW_COLUMN] = [record.row_number or 0]
     period = payload.get("period")

@@ -19,7 +19,7 @@ from closedloop.db import unit_of_work
 from closedloop.errors import ValidationFailed
 from closedloop.imports import parsing
 from closedloop.imports.context import ImportContext
-from closedloop.imports.presets import KINDS, ColumnMapping, known_columns, map_columns
+from closedloop.imports.presets import KINDS, ColumnMapping, known_columns, map_columns, override_columns
 from closedloop.imports.readers import ROW_COLUMN, Table, file_sha256, open_table
 from closedloop.imports.report import ImportReport, RowError
 from closedloop.quarantine.models import ImportJob
@@ -79,6 +79,7 @@ def run_import(
     chunk_rows: int = CHUNK_ROWS,
     on_error: Callable[[RowError], None] | None = None,
     on_rows: Callable[[int], None] | None = None,
+    columns: dict[str, str] | None = None,
     use_savepoint: bool = True,
     clock: Clock = system_clock,
 ) -> ImportReport:
@@ -86,7 +87,8 @@ def run_import(
 
     With any invalid row and no `skip_invalid`, nothing is written but a failed job record; a
     dry run writes nothing. A file already imported (same SHA-256 and kind) changes nothing.
-    `on_rows(n)` hears the rows read so far after each chunk (the web wizard's progress bar).
+    `on_rows(n)` hears the rows read so far after each chunk (the web wizard's progress bar);
+    `columns` reads file columns as chosen by hand ({file column: generic column or "custom"}).
     """
     path = Path(path)
     processor = processor_for(kind)
@@ -110,7 +112,7 @@ def run_import(
             report.rows_total = report.unchanged = prior.rows_total - prior.rows_rejected
             return report
     table = open_table(path, known_columns=known_columns(kind))
-    mapping = map_columns(kind, preset, table.columns)
+    mapping = override_columns(kind, map_columns(kind, preset, table.columns), columns or {})
     _describe(report, table, mapping)
     settings = session.get(WorkspaceSettings, 1)
     now = clock()

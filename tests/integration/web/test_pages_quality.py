@@ -279,3 +279,63 @@ def test_import_file_reports_rows_read_after_each_chunk(store, tmp_path) -> None
     report = import_file(session_factory=store.session_factory, kind="leads", path=path, actor=system_actor("cli"),
                          dry_run=True, chunk_rows=2, on_rows=seen.append)  # fmt: skip
     assert report.rows_total == 4 and seen == [2, 4]
+
+
+HAND_MAPPED = (
+    "E-mail address,Full name,Firma,Notes\r\n"
+    "hand.one@wizard.example,Hand One,Hand Co,first\r\n"
+    "not-an-email,Hand Two,Hand Co,second\r\n"
+)
+
+
+def test_columns_read_by_hand_go_through_the_dry_run_the_import_and_the_replay(world, store) -> None:
+    admin = _signed_in(world, "admin")
+    job = _upload(admin, HAND_MAPPED, name="hand.csv")
+    page = _wait(admin, job)
+    # Nothing recognised: no identity, every row rejected, every column unknown.
+    assert page.count("保留為自訂欄位") >= 4 or page.count("kept as a custom field") >= 4
+    columns = ["E-mail address", "Full name", "Firma", "Notes"]
+    chosen = admin.post(f"{job}/preview", data={"csrf_token": admin.csrf, "kind": "leads", "preset": "generic",
+                        "col": columns, "as": ["email", "name", "company", "custom"]}, follow_redirects=False)  # fmt: skip
+    assert chosen.status_code == 303
+    page = _wait(admin, job)
+    assert '<option value="email" selected>' in page
+    errors = re.findall(r'<tr><td class="num">(\d+)</td><td translate="no">([^<]*)</td>', page)
+    assert errors == [("3", "E-mail address")]  # the error names the file's own column
+    # Two columns read as one: refused.
+    clash = admin.post(f"{job}/preview", data={"csrf_token": admin.csrf, "kind": "leads", "preset": "generic",
+                       "col": columns[:2], "as": ["email", "email"]})  # fmt: skip
+    assert clash.status_code == 422
+    admin.post(f"{job}/commit", data={"csrf_token": admin.csrf, "mode": "skip"})
+    assert 'class="flash ok"' in _wait(admin, job)
+    with store.session() as s:
+        assert s.scalar(select(Lead.name).where(Lead.email == "hand.one@wizard.example")) == "Hand One"
+        record = s.scalar(select(QuarantinedRecord).where(QuarantinedRecord.status == "open"))
+        assert record.payload["columns"] == {"E-mail address": "email", "Full name": "name", "Firma": "company",
+                                             "Notes": "custom"}  # fmt: skip
+    # The replay reads the row the same way.
+    form = admin.get(f"/quality/quarantine/{record.id}").text
+    cols = re.findall(r'name="column" value="([^"]*)"', form)
+    values = [html.unescape(v) for v in re.findall(r'name="value" value="([^"]*)"', form)]
+    values[cols.index("E-mail address")] = "hand.two@wizard.example"
+    admin.post(
+        f"/quality/quarantine/{record.id}", data={"csrf_token": admin.csrf, "column": cols, "value": values}
+    )
+    with store.session() as s:
+        lead = s.scalar(select(Lead).where(Lead.email == "hand.two@wizard.example"))
+        assert lead is not None and lead.name == "Hand Two" and (lead.custom or {}).get("Notes") == "second"
+
+
+def test_override_columns_gives_a_target_up_and_refuses_clashes() -> None:
+    from closedloop.errors import ValidationFailed
+    from closedloop.imports.presets import map_columns, override_columns
+
+    mapping = map_columns("leads", "generic", ["email", "Work email", "name"])
+    assert mapping.mapped == {"email": "email", "name": "name"}
+    moved = override_columns("leads", mapping, {"Work email": "email"})
+    assert moved.mapped == {"Work email": "email", "name": "name"} and moved.custom == ["email"]
+    assert moved.overrides == {"Work email": "email"}
+    with pytest.raises(ValidationFailed):
+        override_columns("leads", mapping, {"Work email": "email", "name": "email"})
+    with pytest.raises(ValidationFailed):
+        override_columns("leads", mapping, {"Work email": "amount"})

@@ -407,4 +407,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "本期与上一期中，已过跟进期限的 MQL 不足。请选择更长或更早的期间。",
     },
     "web.mix.none": {"en": "(no channel)", "zh-TW": "（無管道）", "zh-CN": "（无渠道）"},
+    "web.import.read_as": {"en": "Change to", "zh-TW": "改為", "zh-CN": "改为"},
+    "web.import.read_as_label": {
+        "en": "Read column {column} as",
+        "zh-TW": "欄位 {column} 改為",
+        "zh-CN": "字段 {column} 改为",
+    },
+    "web.import.as_detected": {"en": "(as recognised)", "zh-TW": "（依自動辨識）", "zh-CN": "（按自动识别）"},
+    "web.import.as_custom": {"en": "custom field", "zh-TW": "自訂欄位", "zh-CN": "自定义字段"},
+    "web.import.same_target": {
+        "en": "Two columns cannot be read as the same column.",
+        "zh-TW": "兩個欄位不能對應到同一個欄位。",
+        "zh-CN": "两个字段不能对应到同一个字段。",
+    },
 }

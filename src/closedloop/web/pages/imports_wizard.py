@@ -27,7 +27,7 @@ from starlette.datastructures import UploadFile
 
 from closedloop.access import policy
 from closedloop.errors import Forbidden, UserError, ValidationFailed
-from closedloop.imports.presets import KINDS, PRESET_NAMES, known_columns
+from closedloop.imports.presets import CUSTOM, GENERIC, KINDS, PRESET_NAMES, known_columns
 from closedloop.imports.report import ImportReport
 from closedloop.imports.router import KIND_PERMISSION, MAX_UPLOAD_BYTES, _safe_name, _save
 from closedloop.quarantine.models import ImportJob
@@ -59,6 +59,7 @@ class Job:
     rows: int = 0
     total: int | None = None  # rows the dry run read: the commit's progress bar runs up to it
     skip_invalid: bool = False
+    overrides: dict[str, str] = field(default_factory=dict)  # file column -> generic column or "custom"
     report: ImportReport | None = None
     columns: list[str] = field(default_factory=list)
     sample: list[list[str]] = field(default_factory=list)
@@ -127,7 +128,7 @@ def _start(job: Job, factory: Any, actor: Actor, *, dry_run: bool) -> None:
                 )
             report = import_file(session_factory=factory, kind=job.kind, path=job.path, actor=actor,
                                  preset=job.preset, dry_run=dry_run, skip_invalid=job.skip_invalid and not dry_run,
-                                 on_rows=rows)  # fmt: skip
+                                 on_rows=rows, columns=dict(job.overrides))  # fmt: skip
             job.report = report
             if dry_run:
                 job.total = report.rows_total
@@ -235,7 +236,7 @@ def job_page(page: PageDep, token: str) -> Response:
                   errors.data)  # fmt: skip
     response = render(page, "quality_import_job.html", job=job, report=report, errors=shown,
                       error_total=report.error_count if report else 0, kinds=kinds_for(page.actor),
-                      presets=PRESET_NAMES, shown_limit=SHOWN_ERRORS)  # fmt: skip
+                      presets=PRESET_NAMES, shown_limit=SHOWN_ERRORS, generic=GENERIC[job.kind], custom=CUSTOM)  # fmt: skip
     if job.state == "running":
         response.headers["Refresh"] = "1"
     return response
@@ -244,13 +245,22 @@ def job_page(page: PageDep, token: str) -> Response:
 @router.post("/quality/import/{token}/preview")
 def preview(request: Request, page: PageDep, token: str, csrf_token: Csrf = "",
             kind: Annotated[str, Form(max_length=32)] = "",
-            preset: Annotated[str, Form(max_length=32)] = "auto") -> Response:  # fmt: skip
-    """Change the kind or preset and run the dry run again."""
+            preset: Annotated[str, Form(max_length=32)] = "auto",
+            col: Annotated[list[str] | None, Form(max_length=300)] = None,
+            as_: Annotated[list[str] | None, Form(alias="as", max_length=64)] = None) -> Response:  # fmt: skip
+    """Change the kind, the preset or how single columns are read, and run the dry run again."""
     check_csrf(page, csrf_token)
     job = _job(page, token)
     _require(page, kind)
     if job.state == "running" or (job.phase == "commit" and job.report is not None):
         raise ValidationFailed(page.t("web.import.busy"))
+    chosen = {c: a for c, a in zip(col or [], as_ or [], strict=False) if a and c in job.columns}
+    if kind != job.kind or any(a != CUSTOM and a not in GENERIC[kind] for a in chosen.values()):
+        chosen = {}  # another kind has other columns: start from its automatic reading
+    targets = [a for a in chosen.values() if a != CUSTOM]
+    if len(targets) != len(set(targets)):
+        raise ValidationFailed(page.t("web.import.same_target"))
+    job.overrides = chosen
     job.kind, job.preset, job.report, job.total = (
         kind,
         preset if preset in PRESET_NAMES else "auto",
