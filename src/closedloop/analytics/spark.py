@@ -148,7 +148,7 @@ def to_spark_sql(sql: str, params: list[Any] | dict[str, Any] | None = None) -> 
     import sqlglot
     from sqlglot import exp
 
-    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree: exp.Expression = sqlglot.parse_one(sql, read="duckdb")  # type: ignore[assignment]
     tree = _inline_params(tree, params)
     for table in list(tree.find_all(exp.Table)):
         if table.db == "store":
@@ -192,7 +192,7 @@ def _inline_params(tree: exp.Expression, params: list[Any] | dict[str, Any] | No
 
     def replace(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Placeholder):
-            if node.name and isinstance(params, dict):
+            if node.name and node.name != "?" and isinstance(params, dict):
                 return _literal(params[node.name])
             if positional is not None:
                 return _literal(next(positional))
