@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import secrets
 import shlex
 import statistics
@@ -244,11 +245,25 @@ def write_results(doc: dict, out: Path) -> None:
                 f"| {name} | {cell('events_per_s')} | {cell('requests_per_s')} | {cell('p50_ms')} | "
                 f"{cell('p99_ms')} | {cell('errors')} | {cell('vs_peer')} |"
             )
+    lines += ["", "## Peer comparisons (each script's lines naming its peer or a ratio)", ""]
+    for run in doc["runs"]:
+        found = peer_lines(run["output"])
+        if found:
+            lines += [f"- **{run['bench']}** ({run['store']}, scale {run.get('scale', '-')}):"]
+            lines += [f"  `{line}`" for line in found]
     lines += ["", "## Each run's own output", ""]
     for run in doc["runs"]:
         lines += [f"### {run['bench']} ({run['store']}, scale {run.get('scale', '-')})", "",
                   f"`{run['command']}`", "", "```", run["output"].rstrip()[-6000:], "```", ""]  # fmt: skip
     (out / "RESULTS.md").write_text("\n".join(lines) + "\n")
+
+
+PEER_WORDS = re.compile(r"peer|ratio|faster|slower|\bvs\b|speed-?up|\d(\.\d+)?x\b", re.IGNORECASE)
+
+
+def peer_lines(output: str, limit: int = 8) -> list[str]:
+    """The lines of a script's output that compare it with its peer (headers included)."""
+    return [line.strip().replace("`", "'") for line in output.splitlines() if PEER_WORDS.search(line)][:limit]
 
 
 def main(argv: list[str]) -> int:
@@ -259,7 +274,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="Benchmark names to run (default: all).")
     parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds allowed to one script run.")
     parser.add_argument("--out", type=Path, default=HERE, help="Where RESULTS.md and RESULTS.json go.")
+    parser.add_argument(
+        "--render", type=Path, default=None, help="Only write RESULTS.md again from this JSON."
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        write_results(json.loads(args.render.read_text()), args.out)
+        return 0
     benches = list(BENCHES) if args.only is None else [b for b in BENCHES if b.name in args.only]
     load_demo = args.only is None or "demo_load" in args.only or any(b.needs_store for b in benches)
     doc: dict = {
