@@ -138,7 +138,9 @@ _SELECT_CAMPAIGNS = select(_CAMPAIGNS.c.id, _CAMPAIGNS.c.normalised_name).where(
 )
 _INSERT_TOUCHES = {
     name: dialect_insert(_TOUCHES)
-    .on_conflict_do_nothing(index_elements=["site_id", "event_id"])
+    .on_conflict_do_nothing(
+        index_elements=["site_id", "event_id"], index_where=_TOUCHES.c.event_id.isnot(None)
+    )
     .returning(_TOUCHES.c.site_id, _TOUCHES.c.event_id, _TOUCHES.c.lead_id)
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
@@ -202,7 +204,7 @@ def _pg_insert_touches(names: tuple[str, ...]) -> str:
     picks = ", ".join(f"u.{n}::jsonb" if _PG_TYPES.get(n) == "jsonb" else f"u.{n}" for n in names)
     return (
         f"INSERT INTO touchpoints ({', '.join(names)}) SELECT {picks} FROM unnest({arrays}) AS u({', '.join(names)}) "
-        "ON CONFLICT (site_id, event_id) DO NOTHING RETURNING site_id, event_id, lead_id"
+        "ON CONFLICT (site_id, event_id) WHERE event_id IS NOT NULL DO NOTHING RETURNING site_id, event_id, lead_id"
     )
 
 

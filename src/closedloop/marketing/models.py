@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -80,10 +80,32 @@ class Touchpoint(Base):
     """One marketing interaction of a lead or an anonymous visitor (SPEC section 3)."""
 
     __tablename__ = "touchpoints"
+    # Partial indexes: imported touches carry no event id and mostly no visitor or campaign, and
+    # capture touches no external id; indexing only the rows that have the value keeps bulk
+    # imports and capture from maintaining index entries nobody looks up.
     __table_args__ = (
         Index("ix_touchpoints_lead_occurred", "lead_id", "occurred_at"),
-        Index("ix_touchpoints_visitor", "visitor_id"),
-        UniqueConstraint("site_id", "event_id"),
+        Index(
+            "ix_touchpoints_visitor",
+            "visitor_id",
+            sqlite_where=text("visitor_id IS NOT NULL"),
+            postgresql_where=text("visitor_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_touchpoints_campaign_id",
+            "campaign_id",
+            sqlite_where=text("campaign_id IS NOT NULL"),
+            postgresql_where=text("campaign_id IS NOT NULL"),
+        ),
+        # Retries of a capture event count once (ON CONFLICT names this predicate).
+        Index(
+            "uq_touchpoints_site_id_event_id",
+            "site_id",
+            "event_id",
+            unique=True,
+            sqlite_where=text("event_id IS NOT NULL"),
+            postgresql_where=text("event_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -114,7 +136,7 @@ class Touchpoint(Base):
     channel: Mapped[str] = mapped_column(String(64), default="Other")
     # True when the channel came from the imported row, not from the channel rules.
     channel_explicit: Mapped[bool] = mapped_column(default=False)
-    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
     channel_policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_versions.id"))
     # A custom event's name (snippet `closedloop.track(name, props)`, an imported `event_name`)
     # and its properties (a flat JSON object; unknown columns of a touchpoint import land here).
