@@ -150,7 +150,7 @@ def test_a_retried_event_is_counted_once(site, db, page) -> None:
         route.abort()  # ... but the browser never sees the answer
 
     page.route("**/t/events*", lose_the_answer)
-    page.evaluate("window.closedloop.track('pricing_viewed')")
+    page.evaluate("window.closedloop.track('pricing_viewed', {plan: 'pro', seats: 12})")
     page.wait_for_timeout(500)
     assert lost and page.evaluate("window.closedloop.pending()") == 1
     page.unroute("**/t/events*")
@@ -160,6 +160,12 @@ def test_a_retried_event_is_counted_once(site, db, page) -> None:
         visitor_id = session.scalar(select(Visitor.id).where(Visitor.visitor_key == vid))
         types = session.scalars(select(Touchpoint.type).where(Touchpoint.visitor_id == visitor_id)).all()
         assert sorted(types) == ["event", "page_view"]
+        custom = session.execute(
+            select(Touchpoint.event_name, Touchpoint.properties).where(
+                Touchpoint.visitor_id == visitor_id, Touchpoint.type == "event"
+            )
+        ).one()
+        assert tuple(custom) == ("pricing_viewed", {"plan": "pro", "seats": 12})
 
 
 def test_an_unregistered_origin_is_refused_and_quarantined(site, db, page) -> None:
