@@ -55,9 +55,15 @@ def list_records(
     import_job_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
+    visible: Any = None,
 ) -> tuple[list[QuarantinedRecord], int]:
-    """A page of quarantined records (oldest first) and the total matching."""
+    """A page of quarantined records (oldest first) and the total matching.
+
+    `visible` is an extra condition on the records (the caller's row scope), if any.
+    """
     query = select(QuarantinedRecord)
+    if visible is not None:
+        query = query.where(visible)
     if status:
         query = query.where(QuarantinedRecord.status == status)
     if source:
