@@ -6,13 +6,12 @@ import json
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from closedloop.audit import service as audit_service
@@ -120,30 +119,13 @@ def _dialect(session: Session) -> str:
     return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
 
 
-# The hot statements, built once per dialect (SQLAlchemy then reuses their compiled form).
-_VISITORS: Table = Visitor.__table__  # type: ignore[assignment]
-_TOUCHES: Table = Touchpoint.__table__  # type: ignore[assignment]
 _CAMPAIGNS: Table = Campaign.__table__  # type: ignore[assignment]
-# An upsert that touches the existing row: it waits for a concurrent stitch of the same visitor to
-# commit and then returns the visitor's lead, so no touch is written anonymous after its visitor
-# was identified (PostgreSQL row lock; SQLite has one writer at a time).
-_UPSERT_VISITORS = {
-    name: (stmt := dialect_insert(_VISITORS))
-    .on_conflict_do_update(index_elements=["visitor_key"], set_={"visitor_key": stmt.excluded.visitor_key})
-    .returning(_VISITORS.c.id, _VISITORS.c.visitor_key, _VISITORS.c.lead_id)
-    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
 _SELECT_CAMPAIGNS = select(_CAMPAIGNS.c.id, _CAMPAIGNS.c.normalised_name).where(
     _CAMPAIGNS.c.normalised_name.in_(bindparam("names", expanding=True))
 )
-_INSERT_TOUCHES = {
-    name: dialect_insert(_TOUCHES)
-    .on_conflict_do_nothing(
-        index_elements=["site_id", "event_id"], index_where=_TOUCHES.c.event_id.isnot(None)
-    )
-    .returning(_TOUCHES.c.site_id, _TOUCHES.c.event_id, _TOUCHES.c.lead_id)
-    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+# The visitor upsert touches the existing row: it waits for a concurrent stitch of the same
+# visitor to commit and then returns the visitor's lead, so no touch is written anonymous after
+# its visitor was identified (PostgreSQL row lock; SQLite has one writer at a time).
 
 
 def ensure_visitors(
@@ -162,9 +144,66 @@ def ensure_visitors(
             ([k for k, _ in ordered], [s for _, s in ordered], [now] * len(ordered)),
         )
     else:
-        rows = [{"visitor_key": k, "site_id": s, "first_seen_at": now} for k, s in ordered]
-        found = session.connection().execute(_UPSERT_VISITORS["sqlite"], rows).all()
+        stamp = _sqlite_stamp(now)
+        found = _sqlite_rows(session, _sqlite_upsert_visitors, [(k, s, stamp) for k, s in ordered])
     return {key: Seen(vid, lead_id) for vid, key, lead_id in found}
+
+
+# SQLite: the driver's own statements, VALUES lists of a few fixed lengths (64, 32, ... 1 rows)
+# so its statement cache always hits; what SQLAlchemy would add per row is conversion we do once.
+_SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"  # how UTCDateTime stores a UTC moment on SQLite
+_SQLITE_CHUNK = 64
+
+
+def _sqlite_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(_SQLITE_TS)
+
+
+def _sqlite_rows(session: Session, sql_for: Any, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    raw = session.connection().connection.driver_connection
+    found: list[tuple[Any, ...]] = []
+    position = 0
+    while position < len(rows):
+        left = len(rows) - position
+        size = _SQLITE_CHUNK if left >= _SQLITE_CHUNK else 1 << (left.bit_length() - 1)
+        chunk = rows[position : position + size]
+        position += size
+        params = [value for row in chunk for value in row]
+        found.extend(raw.execute(sql_for(size), params).fetchall())  # type: ignore[union-attr]
+    return found
+
+
+def _values(size: int, width: int) -> str:
+    one = "(" + ", ".join("?" * width) + ")"
+    return ", ".join([one] * size)
+
+
+@lru_cache(maxsize=16)
+def _sqlite_upsert_visitors(size: int) -> str:
+    return (
+        f"INSERT INTO visitors (visitor_key, site_id, first_seen_at) VALUES {_values(size, 3)} "
+        "ON CONFLICT (visitor_key) DO UPDATE SET visitor_key = excluded.visitor_key "
+        "RETURNING id, visitor_key, lead_id"
+    )
+
+
+@lru_cache(maxsize=64)
+def _sqlite_insert_touches(names: tuple[str, ...], size: int) -> str:
+    return (
+        f"INSERT INTO touchpoints ({', '.join(names)}) VALUES {_values(size, len(names))} "
+        "ON CONFLICT (site_id, event_id) WHERE event_id IS NOT NULL DO NOTHING "
+        "RETURNING site_id, event_id, lead_id"
+    )
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _sqlite_stamp(value)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return value
 
 
 # PostgreSQL: one statement text whatever the number of rows (arrays through unnest), so the
@@ -210,9 +249,10 @@ def _pg_insert_touches(names: tuple[str, ...]) -> str:
 
 def _insert_touches(session: Session, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """Insert the touch rows, skipping repeated event ids; (site_id, event_id, lead_id) of those inserted."""
-    if _dialect(session) != "postgresql":
-        return list(session.connection().execute(_INSERT_TOUCHES["sqlite"], rows).all())
     names = tuple(rows[0])
+    if _dialect(session) != "postgresql":
+        values = [tuple(_sqlite_value(row[n]) for n in names) for row in rows]
+        return _sqlite_rows(session, lambda size: _sqlite_insert_touches(names, size), values)
     columns = []
     for name in names:
         values = [row[name] for row in rows]
