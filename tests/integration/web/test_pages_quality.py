@@ -199,9 +199,19 @@ def test_skip_invalid_then_fix_and_replay_from_quarantine(world, store) -> None:
     assert gone.status_code == 303
     with store.session() as s:
         assert s.get(QuarantinedRecord, other.id).status == "discarded"
-    # Marketing may not fix a deals row; no such row here, so check the rule on a leads row: allowed.
-    assert _signed_in(world, "marketing").get(f"/quality/quarantine/{records[1].id}").status_code == 200
+    # A leads row: marketing may fix it, sales may not. A deals row: marketing neither sees nor opens it.
+    marketing = _signed_in(world, "marketing")
+    assert marketing.get(f"/quality/quarantine/{records[1].id}").status_code == 200
     assert _signed_in(world, "sales").get(f"/quality/quarantine/{records[1].id}").status_code == 403
+    with unit_of_work(store.session_factory) as s:
+        deal_row = QuarantinedRecord(source="import", kind="deals", row_number=7, payload={"values": {"name": "x"}},
+                                     errors=[], reason="stage: unknown")  # fmt: skip
+        s.add(deal_row)
+        s.flush()
+        deal_id = deal_row.id
+    assert f"/quality/quarantine/{deal_id}" not in marketing.get("/quality").text
+    assert marketing.get(f"/quality/quarantine/{deal_id}").status_code == 403
+    assert f"/quality/quarantine/{deal_id}" in admin.get("/quality").text
 
 
 def test_duplicates_merge_and_undo(world, store) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast, func, select
 
 from closedloop.access import policy
 from closedloop.access.scope import get_visible, scoped, visible_lead_ids
@@ -154,8 +154,21 @@ def _merges(page: Page) -> list[dict[str, Any]]:
     return out
 
 
+def _fixable(page: Page) -> Any:
+    """The open records the caller may fix (as `_record` checks one): import rows of kinds whose
+    records it may write; other sources (capture, webhooks) when it may create leads."""
+    kinds = [k for k, need in KIND_PERMISSION.items() if policy.allowed(page.actor, *need)]
+    condition = (QuarantinedRecord.source == "import") & QuarantinedRecord.kind.in_(kinds)
+    if policy.allowed(page.actor, "leads", "create"):
+        condition = condition | (QuarantinedRecord.source != "import")
+    return select(QuarantinedRecord).where(QuarantinedRecord.status == "open", condition)
+
+
 def _quarantine(page: Page) -> tuple[list[QuarantinedRecord], int]:
-    return quarantine_service.list_records(session=page.request.state.db, status="open", limit=LIST_SIZE)
+    db = page.request.state.db
+    stmt = _fixable(page)
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return list(db.scalars(stmt.order_by(QuarantinedRecord.id).limit(LIST_SIZE))), int(total)
 
 
 def show(page: Page, *, flash: str | None = None, kind: str = "ok", status: int = 200) -> Response:
