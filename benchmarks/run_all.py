@@ -221,10 +221,10 @@ def write_results(doc: dict, out: Path) -> None:
         "|---|---|---|---|---|---|---|",
     ]
     for run in doc["runs"]:
-        w = run["wall_seconds"]
+        w = run.get("wall_seconds")
+        wall = f"{w['median']:.1f} | {w['min']:.1f}-{w['max']:.1f} (n={w['n']})" if w else "- | not timed"
         lines.append(
-            f"| {run['bench']} | {run['store']} | {run.get('scale', '-')} | {run['exit']} | {w['median']:.1f} "
-            f"| {w['min']:.1f}-{w['max']:.1f} (n={w['n']}) | {run['peer']} |"
+            f"| {run['bench']} | {run['store']} | {run.get('scale', '-')} | {run['exit']} | {wall} | {run['peer']} |"
         )
     for run in doc["runs"]:
         phases = run.get("figures", {}).get("phases")
