@@ -16,7 +16,6 @@ from sqlalchemy import String, cast, func, select
 from closedloop.access import policy
 from closedloop.access.scope import get_visible, scoped, visible_lead_ids
 from closedloop.accounts.models import Account
-from closedloop.analytics import snapshot
 from closedloop.audit.models import AuditLog
 from closedloop.errors import Forbidden, UserError, ValidationFailed
 from closedloop.handoffs import service as handoff_service
@@ -76,29 +75,29 @@ def _needs_data(page: Page) -> list[dict[str, Any]]:
     ]
 
 
-_PAIRS: dict[str, tuple[str, float, list[tuple[int, int, str, float]]]] = {}
+_PAIRS: dict[str, tuple[tuple[Any, ...], float, list[tuple[int, int, str, float]]]] = {}
 _PAIRS_LOCK = threading.Lock()
-PAIRS_FRESH = 60.0  # seconds a computed list serves while the store is being written to
+PAIRS_FRESH = 600.0  # seconds a computed list serves while no lead or company was added
 
 
 def _candidate_pairs(page: Page) -> list[tuple[int, int, str, float]]:
-    """Fuzzy name-at-company pairs and shared phones (leads.merge), kept while the analytics
-    snapshot (the store's state) is current, and for a minute while the store is being written.
-    Merged leads drop out at once: the page reads the leads themselves fresh."""
-    generation = snapshot.schema(page.url)
+    """Fuzzy name-at-company pairs and shared phones (leads.merge), computed again when a lead or
+    company is added (their highest ids move) or after ten minutes. Merges and undos need no new
+    pass: the page reads the leads themselves fresh and leaves out merged ones."""
+    db = page.request.state.db
+    fingerprint = tuple(db.execute(select(func.max(Lead.id), func.max(Account.id))).one())
     now = time.monotonic()
     with _PAIRS_LOCK:
         kept = _PAIRS.get(page.url)
-    if kept is not None and ((kept[0] == generation != snapshot.LIVE) or now - kept[1] < PAIRS_FRESH):
+    if kept is not None and kept[0] == fingerprint and now - kept[1] < PAIRS_FRESH:
         return kept[2]
-    db = page.request.state.db
     pairs = [(c.lead_ids[0], c.lead_ids[1], c.reason, c.score)
              for c in merge_service.fuzzy_candidates(session=db, limit=500)]  # fmt: skip
     for c in merge_service.exact_duplicates(session=db):
         if not c.exact:  # a shared phone: proposed for review (same-email groups are merged on import)
             pairs += [(c.lead_ids[0], other, c.reason, c.score) for other in c.lead_ids[1:]]
     with _PAIRS_LOCK:
-        _PAIRS[page.url] = (generation, now, pairs)
+        _PAIRS[page.url] = (fingerprint, now, pairs)
     return pairs
 
 
