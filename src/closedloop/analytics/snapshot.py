@@ -10,12 +10,13 @@ refresh, never a stale answer. Queries written against `store.<table>` run uncha
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,7 @@ class _State:
     last_seen: str = ""  # the token seen by the previous query
     building: threading.Thread | None = None  # the background copy under way
     stale_build: bool = False  # the last copy finished after the store had changed again
+    installed: list[str] = field(default_factory=list)  # snapshots in use, oldest first
 
 
 LIVE = "live"
@@ -88,7 +90,11 @@ REACH_TABLE = "reach_full"
 REACH_MARK = "/*reach:"
 _REACH_BLOCK = re.compile(r"/\*reach:([0-9T:.\-]+)\*/(.*?)" + re.escape(rel.REACH_END), re.DOTALL)
 _reach_from: dict[str, Any] = {}  # snapshot schema -> its last event moment (reach table valid from it on)
-_lock = threading.Lock()
+_latest: dict[str, Any] = {}  # snapshot schema -> its last event, touch, lead or deal moment
+_lock = threading.RLock()  # held by a SQLite copy made in the querying thread
+_BACKGROUND = {"postgresql": True, "sqlite": False}  # copy in a background thread?
+# Snapshot numbers never repeat in a process, so a name identifies one copy (attribution caches by it).
+_generations = itertools.count(1)
 _states: dict[str, _State] = {}
 _sqlite_watchers: dict[str, sqlite3.Connection] = {}
 log = logging.getLogger(__name__)
@@ -154,9 +160,13 @@ def schema(url: str) -> str:
 
     A snapshot is used only while the store's token equals the one read before it was built, so
     an answer is never stale. When the token has changed, the query reads the store live (same
-    columns, through views) and a new snapshot is copied in a background thread: no request
-    waits for the copy. A store written to all the time is not copied again and again: after a
-    copy that the store outran, the next copy waits until the store was quiet between two queries.
+    columns, through views). On PostgreSQL a new snapshot is then copied in a background thread,
+    so no request waits for the copy; a store written to all the time is not copied again and
+    again: after a copy that the store outran, the next copy waits until the store was quiet
+    between two queries. On SQLite the copy is made by the next query that finds the store quiet
+    (in its own thread): DuckDB's bundled SQLite reading the file while this process's sqlite3
+    writes it from another thread crashed the process (SIGBUS) in tests, so SQLite copies never
+    overlap this process's own requests more than the requests themselves do.
     """
     connection = engine.connect(url)
     with _lock:
@@ -170,8 +180,14 @@ def schema(url: str) -> str:
             return state.schema
         quiet = state.last_seen == token
         state.last_seen = token
+        if not _BACKGROUND[make_url(url).get_backend_name()]:
+            if not quiet:
+                return LIVE
+            state.generation = generation = next(_generations)
+            _install(state, token, _copy(connection, generation), generation)
+            return state.schema
         if state.building is None and (quiet or not state.stale_build):
-            state.generation += 1
+            state.generation = next(_generations)
             thread = threading.Thread(
                 target=_build_in_background,
                 args=(url, state, token, state.generation),
@@ -218,8 +234,7 @@ def rebuild(url: str) -> str:
     with _lock:
         state = _states[url]
         token = _token(url)
-        state.generation += 1
-        generation = state.generation
+        state.generation = generation = next(_generations)
     name = _copy(state.connection, generation)
     with _lock:
         _install(state, token, name, generation)
@@ -240,8 +255,15 @@ def _copy(connection: Any, generation: int) -> str:
         reach = rel.reach_table_sql().replace(f"{engine.STORE}.", f"{name}.")
         cursor.execute(f"CREATE TABLE {name}.{REACH_TABLE} AS {reach}")
         found = cursor.execute(f"SELECT max(occurred_at) FROM {name}.lifecycle_events").fetchone()
+        moments = [
+            f"(SELECT max({c}) FROM {name}.{t})"
+            for t, c in (("lifecycle_events", "occurred_at"), ("touchpoints", "occurred_at"), ("leads", "created_at"),
+                         ("deals", "created_at"), ("deals", "closed_at"))
+        ]  # fmt: skip
+        latest = cursor.execute(f"SELECT greatest({', '.join(moments)})").fetchone()
         with _lock:
             _reach_from[name] = found[0] if found else None
+            _latest[name] = latest[0] if latest else None
     finally:
         cursor.close()
     return name
@@ -250,22 +272,26 @@ def _copy(connection: Any, generation: int) -> str:
 def _install(state: _State, token: str, name: str, generation: int) -> None:
     """Make a finished copy the snapshot (unless a newer one is in place); the caller holds the lock.
 
-    The previous snapshot stays for readers still using it; the one before it is dropped.
+    The previous snapshot stays for readers still using it; older ones are dropped.
     """
     current = int(state.schema.rsplit("_", 1)[1]) if state.schema != LIVE else 0
     cursor = state.connection.cursor()
     try:
         if generation < current:
-            cursor.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
-            _reach_from.pop(name, None)
+            _drop(cursor, name)
             return
         state.token, state.schema = token, name
-        if current:
-            for old in range(max(1, current - 8), current):
-                cursor.execute(f"DROP SCHEMA IF EXISTS snapshot_{old} CASCADE")
-                _reach_from.pop(f"snapshot_{old}", None)
+        state.installed.append(name)
+        while len(state.installed) > 2:
+            _drop(cursor, state.installed.pop(0))
     finally:
         cursor.close()
+
+
+def _drop(cursor: Any, name: str) -> None:
+    cursor.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+    _reach_from.pop(name, None)
+    _latest.pop(name, None)
 
 
 def _create_live(connection: Any) -> None:
@@ -289,6 +315,17 @@ def rows(url: str, sql: str, params: dict[str, Any] | None = None) -> list[dict[
         if params:  # drop the parameters only the replaced CTEs used
             params = {k: v for k, v in params.items() if re.search(rf"\${k}(?!\w)", sql)}
     return engine.rows(url, sql, params)
+
+
+def current(url: str) -> tuple[str, Any]:
+    """(schema to read, its latest event moment or None): a snapshot name, or `live` and None.
+
+    An as-of at or after that moment sees everything the snapshot holds, so results keyed by the
+    snapshot can treat such an as-of as "now" (attribution journeys are cached that way).
+    """
+    name = schema(url)
+    with _lock:
+        return name, _latest.get(name)
 
 
 def query(url: str, sql: str, params: dict[str, Any] | None = None) -> Any:

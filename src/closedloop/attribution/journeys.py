@@ -9,6 +9,7 @@ last touch. A journey without touches holds the single key `(none)`.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ DIMENSIONS = ("channel", "utm_source", "campaign", "utm_content")
 DEFAULT_LOOKBACK = {"lead": 90, "mql": 90, "sql": 90, "opportunity": 365, "won": 365}
 NOT_SET = "(not set)"  # a touch without a value for the chosen dimension
 KEY_SEP = chr(31)  # joins the values of several dimensions in one key
+# Journeys built from one analytics snapshot, kept while it is current (switching models costs no rebuild).
+_CACHE_SIZE = 8
+_cache: dict[tuple[Any, ...], Journeys] = {}
+_cache_lock = threading.Lock()
 _STAGE_RANK = (
     "CASE e.to_stage WHEN 'lead' THEN 0 WHEN 'mql' THEN 1 WHEN 'sal' THEN 2 WHEN 'sql' THEN 3"
     " WHEN 'opportunity' THEN 4 WHEN 'customer' THEN 5 END"
@@ -175,6 +180,16 @@ def build_journeys(
     lookback = DEFAULT_LOOKBACK.get(conversion, 365) if lookback_days is None else int(lookback_days)
     if lookback <= 0:
         raise ValidationFailed(translate("attribution.error.lookback"), detail={"field": "lookback"})
+    from closedloop.analytics import engine
+
+    name, latest = snapshot.current(url)
+    if name != snapshot.LIVE and as_of is not None and (latest is None or as_of >= latest):
+        as_of = None  # the snapshot holds nothing later: the same journeys as "now"
+    cache_key = (url, name, conversion, dims, lookback, start, end, as_of, value, scope)
+    if name != snapshot.LIVE:
+        with _cache_lock:
+            if cache_key in _cache:
+                return _cache[cache_key]
     currency = reporting_currency(url)
     if conversion == "won":
         _check_rates(url, currency)
@@ -228,8 +243,20 @@ def build_journeys(
         AND t.occurred_at >= j.end_at - INTERVAL {lookback} DAY
     ORDER BY j.jid, t.occurred_at, t.id
     """
-    table = snapshot.query(url, sql, params)
-    return _from_rows(table)
+    table = engine.query(url, sql.replace(f"{engine.STORE}.", f"{name}."), params)
+    journeys = _from_rows(table)
+    if name != snapshot.LIVE:
+        with _cache_lock:
+            for old in [k for k in _cache if k[0] == url and k[1] != name]:
+                del _cache[old]  # an older snapshot's journeys are never asked again
+            while len(_cache) >= _CACHE_SIZE:
+                _cache.pop(next(iter(_cache)))
+            for array in (journeys.offsets, journeys.touches, journeys.conversions, journeys.values,
+                          journeys.nulls, journeys.ages, journeys.lead_touch, journeys.opportunity_touch):  # fmt: skip
+                if array is not None:
+                    array.flags.writeable = False  # shared by every later caller: nobody may change it
+            _cache[cache_key] = journeys
+    return journeys
 
 
 def _filters(

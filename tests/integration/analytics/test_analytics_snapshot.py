@@ -32,16 +32,21 @@ def test_a_write_racing_the_copy_is_not_missed(store, data, monkeypatch) -> None
     data.session.commit()
     copy = snapshot._copy
 
+    written = []
+
     def copy_then_write(connection, generation):
         name = copy(connection, generation)
-        data.lead("2026-01-07 00:00", [("lead", "2026-01-07 00:00")])  # lands after the token was read
-        data.session.commit()
+        if not written:  # once: lands after the token was read
+            written.append(data.lead("2026-01-07 00:00", [("lead", "2026-01-07 00:00")]))
+            data.session.commit()
         return name
 
     monkeypatch.setattr(snapshot, "_copy", copy_then_write)
-    assert leads(store) == 1
-    snapshot.wait(store.url)
+    for _ in range(2):  # PostgreSQL copies in the background at once, SQLite in the next quiet query
+        leads(store)
+        snapshot.wait(store.url)
     monkeypatch.setattr(snapshot, "_copy", copy)
+    assert written
     assert leads(store) == 2  # the finished copy predates the write: its token no longer matches
     snapshot.rebuild(store.url)
     assert leads(store) == 2
@@ -82,3 +87,22 @@ def test_reach_table_answers_as_the_events_do(store, data, monkeypatch) -> None:
     used = [("reach_full" in sql) for sql in asked if "reach" in sql]
     if store.kind == "sqlite":  # (PostgreSQL's WAL position also moves with other databases' writes)
         assert used == [False, True, True]  # as-of 2027 reads the table; June 2026 predates the last event
+
+
+def test_journeys_are_kept_per_snapshot(store, data) -> None:
+    """Switching attribution models reuses one snapshot's journeys; a write gives fresh ones."""
+    from closedloop.attribution.journeys import build_journeys
+
+    data.lead("2026-01-05 00:00", [("lead", "2026-01-05 00:00")])
+    data.session.commit()
+    snapshot.rebuild(store.url)
+    for _ in range(3):  # (opening a WAL file may move SQLite's data_version once more: one more copy)
+        first = build_journeys(store.url, conversion="lead")
+        snapshot.wait(store.url)
+    if store.kind == "sqlite":  # (PostgreSQL's WAL position also moves with other databases' writes)
+        assert build_journeys(store.url, conversion="lead") is first
+        latest = snapshot.current(store.url)[1]
+        assert build_journeys(store.url, conversion="lead", as_of=latest.replace(year=2030)) is first
+    data.lead("2026-01-06 00:00", [("lead", "2026-01-06 00:00")])
+    data.session.commit()
+    assert build_journeys(store.url, conversion="lead").conversions.sum() == 2
