@@ -34,7 +34,11 @@ def world(store, tmp_path) -> Iterator[dict[str, Any]]:
     with unit_of_work(store.session_factory) as session:
         for role in ("admin", "manager"):
             user = users.create_user(
-                session=session, actor=system_actor(), email=f"{role}@metrics-example.com", role=role, password=None
+                session=session,
+                actor=system_actor(),
+                email=f"{role}@metrics-example.com",
+                role=role,
+                password=None,
             )
             keys[role] = users.create_api_key(session=session, actor=system_actor(), user=user)[1]
         site_key = capture_service.create_site(session=session, name="Acme", origins=[ORIGIN]).public_key
@@ -132,3 +136,19 @@ def test_request_log_is_json_with_request_id_and_no_personal_data(world, caplog)
     joined = "\n".join(lines)
     for secret in ("jane.doe", "777", "secret-cookie", "testclient", "127.0.0.1"):
         assert secret not in joined
+
+
+def test_several_server_processes_are_refused_on_sqlite(sqlite_store, monkeypatch, capsys) -> None:
+    from closedloop.cli.main import main
+    from closedloop.config import get_settings
+
+    monkeypatch.setenv("CLOSEDLOOP_DATABASE_URL", sqlite_store.url)
+    monkeypatch.setenv("CLOSEDLOOP_SECRET_KEY", secrets.token_urlsafe(40))
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            main(["serve", "--workers", "2"])
+        assert stopped.value.code == 1
+        assert "PostgreSQL" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
