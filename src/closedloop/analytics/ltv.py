@@ -87,11 +87,12 @@ def _ltv_rows(url: str, sl: Slice, dims: tuple[str, ...]) -> list[dict[str, Any]
         if months == 0:
             continue
         margin = float(row["margin"] or 0.0) / months
+        churn: float | None
         if row["model_k"]:
             churn, source = float(row["model_p"]), "model"
         else:
-            d = int(row["d"] or 0)
-            churn, source = (int(row["n"]) / d if d else None), "measured"
+            mature = int(row["d"] or 0)
+            churn, source = (int(row["n"]) / mature if mature else None), "measured"
         ltv = margin / churn if churn else None
         out.append(
             {
