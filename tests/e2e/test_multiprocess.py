@@ -194,7 +194,7 @@ def test_killing_the_worker_loses_no_notification(served, store) -> None:
     from closedloop.notifications import service
     from closedloop.outbox import service as outbox
 
-    _server, _site, env = served
+    server, _site, env = served
     sink = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     Receiver.received = []
     threading.Thread(target=sink.serve_forever, daemon=True).start()
@@ -262,3 +262,9 @@ def test_killing_the_worker_loses_no_notification(served, store) -> None:
     # on Idempotency-Key sees each notification once. Only messages in hand at the kill repeat.
     assert all(len(b) == 1 for b in bodies.values())
     assert sum(c - 1 for c in keys.values()) <= 5
+    # The worker's counters meet the servers' in PROMETHEUS_MULTIPROC_DIR: one scrape shows them all.
+    text = fresh_get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {SCRAPE}"}).text
+    drains = re.search(r"^closedloop_worker_drains_total (\S+)", text, re.MULTILINE)
+    sent = re.search(r'^closedloop_worker_messages_total\{outcome="sent"\} (\S+)', text, re.MULTILINE)
+    assert float(drains.group(1)) >= 1 and float(sent.group(1)) >= 1
+    assert re.search(r'^closedloop_outbox_messages\{status="delivered"\} 120\.0', text, re.MULTILINE)
