@@ -14,8 +14,8 @@ as DuckDB SQL by sqlglot and rewritten for Spark:
   in floating point as DuckDB does rather than in rounded DECIMAL.
 
 Ibis's PySpark backend runs the result (`con.sql(...).to_pyarrow()`). The session runs in UTC,
-like the DuckDB engine. `SELECT * EXCLUDE` (paired metrics grouped by a dimension) has no Spark
-form and is refused by Spark.
+like the DuckDB engine. `SELECT * EXCLUDE` (paired metrics by a dimension) prints as Spark 4's
+`* EXCEPT`, so PySpark below 4.0 is not supported.
 
 Pointing at a cluster: `--spark-master` (or CLOSEDLOOP_SPARK_MASTER), e.g. `spark://host:7077`
 or `yarn`; any other Spark setting comes from `$SPARK_CONF_DIR/spark-defaults.conf`. The
