@@ -124,7 +124,7 @@ def from_store(url: str, runs: int, conversions: list[str]) -> None:
     """Every model end to end from the store: journeys inside DuckDB, then the model (median of runs)."""
     from closedloop.analytics import engine, snapshot
     from closedloop.attribution.journeys import build_journeys
-    from closedloop.attribution.service import MODELS, attribute
+    from closedloop.attribution.service import DATA_DRIVEN, MODELS, attribute
 
     counts = engine.rows(url, "SELECT (SELECT count(*) FROM store.leads) AS leads,"
                               " (SELECT count(*) FROM store.touchpoints) AS touches,"
@@ -137,9 +137,9 @@ def from_store(url: str, runs: int, conversions: list[str]) -> None:
     )
     from closedloop.attribution import journeys as journeys_module
 
-    def fresh_journeys(url: str, conversion: str) -> Journeys:
+    def fresh_journeys(url: str, conversion: str, converting_only: bool = False) -> Journeys:
         journeys_module._cache.clear()  # time the build itself, not the journeys kept per snapshot
-        return build_journeys(url, conversion=conversion)
+        return build_journeys(url, conversion=conversion, converting_only=converting_only)
 
     started = time.perf_counter()
     snapshot.rebuild(url)  # warm: the analytics snapshot is current with the store
@@ -153,8 +153,12 @@ def from_store(url: str, runs: int, conversions: list[str]) -> None:
         )
         assert isinstance(journeys, Journeys)
         for model in MODELS:
+            # as store_attribution runs it: rule-based models read converting journeys only
             total, _ = median_time(
-                lambda c=conversion, m=model: attribute(fresh_journeys(url, conversion=c), m), runs
+                lambda c=conversion, m=model: attribute(
+                    fresh_journeys(url, conversion=c, converting_only=m not in DATA_DRIVEN), m
+                ),
+                runs,
             )
             alone, _ = median_time(lambda m=model, j=journeys: attribute(j, m), runs)
             print(f"{conversion:<12} {model:<16} {total:13.3f} {built:11.3f} {alone:8.3f}  "

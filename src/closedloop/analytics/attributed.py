@@ -65,7 +65,7 @@ def credits_by_group(
 ) -> dict[tuple[str, ...], float]:
     """{group values (sl.by order): credited conversions or value} for the period's conversions."""
     from closedloop.attribution.journeys import KEY_SEP, NOT_SET, build_journeys
-    from closedloop.attribution.service import attribute
+    from closedloop.attribution.service import DATA_DRIVEN, attribute
 
     conversion, measure = CREDITED[metric.name]
     keyed = tuple(dict.fromkeys((*sl.by, *sl.where)))  # the dimensions a key must carry
@@ -78,6 +78,7 @@ def credits_by_group(
         as_of=sl.as_of_naive,
         value="margin" if measure == "margin" else "amount",
         scope=sl.scope,
+        converting_only=model not in DATA_DRIVEN,
     )
     credits = attribute(journeys, model, order=order, half_life_days=half_life_days)
     amounts = credits.conversions if measure == "count" else credits.values

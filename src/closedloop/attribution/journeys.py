@@ -158,6 +158,7 @@ def build_journeys(
     as_of: datetime | None = None,
     value: str = "amount",
     scope: Any = None,
+    converting_only: bool = False,
 ) -> Journeys:
     """The journeys of one conversion kind, keyed by `by`, from the store at `url`.
 
@@ -167,6 +168,8 @@ def build_journeys(
     gross margin, `scope` (an analytics `Scope`) keeps the caller's leads and deals, and a tuple
     `by` keys each touch by several dimensions joined by KEY_SEP. `customer` (reaching the
     customer stage) is a conversion for the analytics layer's new-customer credit.
+    `converting_only` leaves out the journeys that never converted: the rule-based models credit
+    nothing to them (only the data-driven models and journey-resampling bootstraps need them).
     """
     from closedloop.analytics import snapshot
 
@@ -185,7 +188,7 @@ def build_journeys(
     name, latest = snapshot.current(url)
     if name != snapshot.LIVE and as_of is not None and (latest is None or as_of >= latest):
         as_of = None  # the snapshot holds nothing later: the same journeys as "now"
-    cache_key = (url, name, conversion, dims, lookback, start, end, as_of, value, scope)
+    cache_key = (url, name, conversion, dims, lookback, start, end, as_of, value, scope, converting_only)
     if name != snapshot.LIVE:
         with _cache_lock:
             if cache_key in _cache:
@@ -232,6 +235,7 @@ def build_journeys(
                COALESCE(c.conv_at, lt.last_at) AS end_at, c.lead_at,
                CASE WHEN c.opp_at <= c.conv_at THEN c.opp_at END AS opp_at
         FROM conv c LEFT JOIN last_touch lt ON lt.lead_id = c.lead_id
+        {"WHERE c.conv_at IS NOT NULL" if converting_only else ""}
     )
     SELECT j.jid, j.converted, j.value, j.opp_at IS NOT NULL AS has_opp,
            COALESCE(t.key, '{NONE_KEY}') AS key,

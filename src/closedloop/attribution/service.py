@@ -20,6 +20,7 @@ MODELS = (
     "shapley",
 )
 NEEDS_TIMES = frozenset({"time_decay", "w_shaped"})  # refused on path tables
+DATA_DRIVEN = frozenset({"markov", "shapley"})  # fitted on journeys that never converted too
 
 
 def model_runner(model: str, *, order: int = 1, half_life_days: float = 7.0) -> Callable[[Journeys], Credits]:
@@ -109,7 +110,11 @@ def store_attribution(
     from closedloop.attribution.bootstrap import with_intervals
     from closedloop.attribution.journeys import build_journeys, reporting_currency
 
-    journeys = build_journeys(url, conversion=conversion, by=by, lookback_days=lookback_days)
+    # Rule-based models (without a bootstrap that resamples every journey) need converting journeys only.
+    converting_only = model not in DATA_DRIVEN and not bootstrap
+    journeys = build_journeys(
+        url, conversion=conversion, by=by, lookback_days=lookback_days, converting_only=converting_only
+    )
     credits = attribute(journeys, model, order=order, half_life_days=half_life_days)
     if bootstrap:
         runner = model_runner(model, order=order, half_life_days=half_life_days)

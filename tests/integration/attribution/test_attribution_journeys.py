@@ -255,3 +255,13 @@ def test_api_attribution(seeded):
         ).json()
         assert "w_shaped" in compared["models"]
         assert client.get("/api/v1/analytics/attribution", params={"order": 9}).status_code == 422
+
+
+def test_rule_based_models_need_converting_journeys_only(seeded):
+    everything = build_journeys(seeded.url, conversion="won")
+    converting = build_journeys(seeded.url, conversion="won", converting_only=True)
+    assert converting.count == 3 and everything.count == 4  # lead B never converted
+    for model in ("first_touch", "last_touch", "linear", "time_decay", "position_based", "w_shaped"):
+        few, all_ = attribute(converting, model).as_dict(), attribute(everything, model).as_dict()
+        for key, (conversions, value) in all_.items():  # keys only lead B touched get nothing anyway
+            assert few.get(key, (0.0, 0.0)) == pytest.approx((conversions, value)), (model, key)
