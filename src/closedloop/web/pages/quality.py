@@ -85,7 +85,7 @@ def _candidate_pairs(page: Page) -> list[tuple[int, int, str, float]]:
     company is added (their highest ids move) or after ten minutes. Merges and undos need no new
     pass: the page reads the leads themselves fresh and leaves out merged ones."""
     db = page.request.state.db
-    fingerprint = tuple(db.execute(select(func.max(Lead.id), func.max(Account.id))).one())
+    fingerprint = (db.scalar(select(func.max(Lead.id))), db.scalar(select(func.max(Account.id))))
     now = time.monotonic()
     with _PAIRS_LOCK:
         kept = _PAIRS.get(page.url)
