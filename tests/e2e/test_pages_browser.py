@@ -30,9 +30,10 @@ MENU = {
     "viewer": {"/", "/funnel", "/attribution", "/campaigns"},
 }
 # Every role reads the reviews and the glossary ("reviews", "read" is every role's).
-for _pages in MENU.values():
-    _pages |= {"/reviews", "/glossary"}
-ALL_PAGES = {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/quality", "/models"}
+# Settings: every role but viewers opens the areas its role owns.
+for _role, _pages in MENU.items():
+    _pages |= {"/reviews", "/glossary"} | ({"/settings"} if _role != "viewer" else set())
+ALL_PAGES = {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/quality", "/models", "/settings"}
 MAIN_PAGES = ("/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline")
 
 

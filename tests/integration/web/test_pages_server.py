@@ -54,6 +54,9 @@ ALLOWED = {
     "sales": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/preferences"},
     "viewer": {"/", "/funnel", "/attribution", "/campaigns", "/preferences"},
 }
+# Every role reads the reviews and the glossary; all but viewers open the settings of what they own.
+for _role, _pages in ALLOWED.items():
+    _pages |= {"/reviews", "/glossary"} | ({"/settings"} if _role != "viewer" else set())
 PAGES = sorted(set().union(*ALLOWED.values()))
 
 
@@ -102,7 +105,8 @@ def test_every_page_answers_each_role_as_the_role_table_says(demo) -> None:
             if response.status_code == 200:
                 assert "no-store" in response.headers["cache-control"]
                 assert "<script>" not in response.text  # no inline script: CSP 'self' only
-                menu = set(re.findall(r'<li><a href="([^"]+)"', response.text))
+                header = response.text.split('<header class="top">', 1)[1].split("</header>", 1)[0]
+                menu = set(re.findall(r'<li><a href="([^"]+)"', header))
                 assert menu == allowed - {"/preferences"}, (role, path)
 
 

@@ -62,7 +62,15 @@ MAY["manager"] = (MAY["sales"] - {("touchpoints", "create")}) | {
     ("goals", "write"),
     ("users", "read"),
     ("audit", "read"),
+    ("reviews", "write"),
+    ("report_subscriptions", "team"),
 }
+# Everyone reads the weekly reviews and subscribes themselves to report packs.
+for _role in ("viewer", "sales", "marketing", "manager"):
+    MAY[_role] |= {("reviews", "read"), ("report_subscriptions", "read"), ("report_subscriptions", "write")}
+# The data stewards (quality page, merges) and those who send conversions back to ad platforms.
+for _role in ("marketing", "manager"):
+    MAY[_role] |= {("leads", "merge"), ("quality", "read"), ("conversions", "export")}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -42,7 +42,6 @@ NAV: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("/queue", "web.nav.queue", lambda a: policy.allowed(a, "handoffs", "respond")),
     ("/pipeline", "web.nav.pipeline", lambda a: policy.allowed(a, "deals", "read")),
     ("/quality", "web.nav.quality", lambda a: policy.allowed(a, "quality", "read")),
-    ("/quality", "web.nav.quality", lambda a: policy.allowed(a, "quality", "read")),
     # The predictive models page: the roles that may train them (predictive.router).
     ("/models", "web.nav.models", lambda a: a.is_system or a.role in ("admin", "manager", "marketing")),
     ("/reviews", "web.nav.reviews", lambda a: policy.allowed(a, "reviews", "read")),
