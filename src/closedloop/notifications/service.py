@@ -43,6 +43,7 @@ class Target:
     channel_id: int
     recipient: str
     language: str
+    key: str | None = None  # the delivery key, when it is not the message's (a report pack's)
 
 
 def add_channel(
@@ -305,9 +306,11 @@ def _email_recipients(channel: NotificationChannel) -> list[str]:
     return [item.strip() for item in items if item.strip()]
 
 
-def report_targets(session: Session, subscription_id: int) -> list[Target]:
-    """A scheduled report pack goes to its own subscription only: the user, or each active team member."""
+def report_targets(session: Session, message: OutboxMessage, subscription_id: int) -> list[Target]:
+    """A scheduled report pack goes to its own subscription only: the user, or each active team member;
+    a recipient who already has this period's pack (through another subscription) is left out."""
     from closedloop.notifications.models import ReportSubscription
+    from closedloop.reports.subscriptions import pack_delivery_key
 
     sub = session.get(ReportSubscription, subscription_id)
     if sub is None:  # unsubscribed after the pack was written: nobody left to send it to
@@ -318,8 +321,23 @@ def report_targets(session: Session, subscription_id: int) -> list[Target]:
         if sub.user_id is not None
         else people.where(User.team_id == sub.team_id)
     )
+    emails = list(session.scalars(people))
+    period_end = message.payload.get("pack_period_end")
+    if not period_end:  # written before packs were keyed by their period: the subscription's own key
+        return [Target(sub.channel_id, email, normalise_language(sub.language)) for email in emails]
+    keys = {email: pack_delivery_key(sub.report, str(period_end), email) for email in emails}
+    sent = set(
+        session.scalars(
+            select(NotificationDelivery.delivery_key).where(
+                NotificationDelivery.delivery_key.in_(list(keys.values())),
+                NotificationDelivery.message_id != message.id,
+            )
+        )
+    )
     return [
-        Target(sub.channel_id, email, normalise_language(sub.language)) for email in session.scalars(people)
+        Target(sub.channel_id, email, normalise_language(sub.language), keys[email])
+        for email in emails
+        if keys[email] not in sent
     ]
 
 
@@ -330,7 +348,7 @@ def targets(session: Session, message: OutboxMessage) -> list[Target]:
         return []
     report_subscription = facts_module._id(message.payload.get("report_subscription_id"))
     if report_subscription is not None:
-        return report_targets(session, report_subscription)
+        return report_targets(session, message, report_subscription)
     facts = facts_module.gather(session, message.payload)
     users, teams = facts_module.audience(facts)
     addressed_teams = teams | set(
@@ -397,7 +415,7 @@ def fan_out(
             channel_id=t.channel_id,
             recipient=t.recipient,
             language=t.language if t.language in LANGUAGES else DEFAULT_LANGUAGE,
-            delivery_key=delivery_key(message.idempotency_key, t.channel_id, t.recipient),
+            delivery_key=t.key or delivery_key(message.idempotency_key, t.channel_id, t.recipient),
             status="pending",
             created_at=now,
         )

@@ -4,6 +4,13 @@ The worker's `report_delivery` job renders each due pack once per (report, langu
 one outbox message per subscription and period, keyed `report:<id>:<period end>`: a rerun, a crash or a
 second worker never sends a period twice, and a message written is delivered at least once (the
 receiver de-duplicates by its Message-ID, derived from the delivery key).
+
+A subscription's period is the coarser of its report's and its schedule's: a monthly report on a weekly
+schedule is still one pack per month (the last complete month does not change from week to week), and a
+weekly pack on a monthly schedule is the last complete week, once a month. A person reached by several
+subscriptions to the same pack (their own and their team's) receives each period's pack once: the
+delivery key of a pack to a recipient is the pack's, not the subscription's (`pack_delivery_key`), and
+the first subscription to fan out wins (people's own before their teams', so their own language wins).
 """
 
 from __future__ import annotations
@@ -50,11 +57,20 @@ class Due:
         return f"report:{self.subscription_id}:{self.period[1].isoformat()}"
 
 
-def due_period(schedule: str, today: date) -> tuple[date, date]:
-    """The last complete ISO week (weekly) or calendar month (monthly) before `today`."""
+def due_period(schedule: str, today: date, report: str = "weekly") -> tuple[date, date]:
+    """The last complete ISO week before `today` when both the report and its schedule are weekly,
+    otherwise the last complete calendar month (a monthly report has one pack per month, however
+    often it is scheduled)."""
     from closedloop.reports.build import month_period, week_period
 
-    return week_period(today) if schedule == "weekly" else month_period(today)
+    return week_period(today) if (schedule, report) == ("weekly", "weekly") else month_period(today)
+
+
+def pack_delivery_key(report: str, period_end: str, recipient: str) -> str:
+    """The delivery key of one period's pack to one recipient, whichever subscription reaches them."""
+    from closedloop.notifications.service import delivery_key
+
+    return delivery_key(f"report-pack:{report}:{period_end}", 0, recipient.strip().lower())
 
 
 def as_dict(sub: ReportSubscription) -> dict[str, Any]:
@@ -157,9 +173,10 @@ def due(session: Session, today: date) -> list[Due]:
     """Active subscriptions whose last complete period has no outbox message yet."""
     from closedloop.outbox.models import OutboxMessage
 
+    # People's own subscriptions first: written first, they fan out first and keep their language.
     subs = list(session.scalars(select(ReportSubscription).where(ReportSubscription.is_active.is_(True))
-                                .order_by(ReportSubscription.id)))  # fmt: skip
-    wanted = [Due(s.id, s.report, s.language, due_period(s.schedule, today)) for s in subs]
+                                .order_by(ReportSubscription.team_id.is_not(None), ReportSubscription.id)))  # fmt: skip
+    wanted = [Due(s.id, s.report, s.language, due_period(s.schedule, today, s.report)) for s in subs]
     keys = [d.key for d in wanted]
     written: set[str] = set()
     for start in range(0, len(keys), 500):
@@ -189,7 +206,7 @@ def deliver_due(session: Session, clock: Clock = system_clock) -> int:
         filename = f"closedloop-{item.report}-{pack['period'][1]}-{item.language}.pdf"
         outbox_service.enqueue(session, topic=TOPIC, idempotency_key=item.key, clock=clock, payload={
             "report_subscription_id": item.subscription_id, "report_kind": item.report, "period": period,
-            "language": item.language, "data_as_of": pack["data_as_of"],
+            "pack_period_end": pack["period"][1], "language": item.language, "data_as_of": pack["data_as_of"],
             "attachments": [{"filename": filename, "content_type": "application/pdf",
                              "content_base64": base64.b64encode(pdf).decode("ascii")}],
         })  # fmt: skip
