@@ -1,8 +1,9 @@
 """Closing the loop with the ad platforms: SQL, opportunity and won conversions sent back with their
 click ids and values, so Google Ads and Meta optimise bids for deals, not form fills.
 
-- Google Ads: an offline-conversion import file (the "Google Click ID" template; times in the
-  workspace's reporting time zone, named once in the `Parameters:TimeZone=` line).
+- Google Ads: an offline-conversion import file (the click-id template: `Google Click ID`, `GBRAID`
+  and `WBRAID` columns, exactly one filled per row, the lead's latest Google click before the
+  conversion; times in the workspace's reporting time zone, named once in `Parameters:TimeZone=`).
 - Meta: Conversions API requests (`POST https://graph.facebook.com/<version>/<pixel>/events`) as a dry
   run: URL, headers and JSON bodies of at most 1,000 events; customer data normalised and SHA-256
   hashed as Meta's customer-information parameters ask; `fbc` built from the fbclid and its click time.
@@ -46,6 +47,8 @@ GOOGLE_NAMES = {
 META_EVENTS = {"sql": "QualifiedLead", "opportunity": "Opportunity", "won": "Purchase"}
 GOOGLE_HEADER = (
     "Google Click ID",
+    "GBRAID",  # iOS app-campaign clicks
+    "WBRAID",  # iOS web clicks
     "Conversion Name",
     "Conversion Time",
     "Conversion Value",
@@ -93,6 +96,20 @@ class Conversion:
     gclid_at: datetime | None
     fbclid: str | None
     fbclid_at: datetime | None
+    gbraid: str | None = None
+    gbraid_at: datetime | None = None
+    wbraid: str | None = None
+    wbraid_at: datetime | None = None
+
+    def google_click(self) -> tuple[int, str, datetime | None] | None:
+        """The latest valid Google click id as (column 0..2 of the file, id, click time); gclid wins ties."""
+        found = [(column, value, when) for column, (value, when) in
+                 enumerate(((self.gclid, self.gclid_at), (self.gbraid, self.gbraid_at), (self.wbraid, self.wbraid_at)))
+                 if value and CLICK_ID.match(value)]  # fmt: skip
+        if not found:
+            return None
+        floor = datetime.min.replace(tzinfo=self.occurred_at.tzinfo)
+        return max(found, key=lambda f: (f[2] or floor, -f[0]))
 
     @property
     def event_id(self) -> str:
@@ -179,11 +196,13 @@ def conversions(
     conv = union_all(*parts).subquery("conv")
     gclid, gclid_at = _latest_click(Touchpoint.gclid, conv)
     fbclid, fbclid_at = _latest_click(Touchpoint.fbclid, conv)
+    gbraid, gbraid_at = _latest_click(Touchpoint.gbraid, conv)
+    wbraid, wbraid_at = _latest_click(Touchpoint.wbraid, conv)
     visible: ColumnElement[bool] = lead_condition(actor)
     rows = session.execute(
         select(conv.c.kind, conv.c.ref_id, conv.c.lead_id, conv.c.occurred_at, conv.c.amount_minor, conv.c.currency,
                Lead.email, Lead.phone, Lead.first_name, Lead.last_name, Lead.country, Lead.external_id,
-               gclid, gclid_at, fbclid, fbclid_at)
+               gclid, gclid_at, fbclid, fbclid_at, gbraid, gbraid_at, wbraid, wbraid_at)
         .join(Lead, and_(Lead.id == conv.c.lead_id))
         .where(visible, Lead.is_spam.is_(False))
         .order_by(conv.c.occurred_at, conv.c.kind, conv.c.ref_id)
@@ -212,14 +231,18 @@ def google_ads_rows(
     rows: list[list[Any]] = []
     skipped = {"no_click_id": 0, "click_too_old": 0}
     for c in found:
-        if not c.gclid or not CLICK_ID.match(c.gclid):
+        click = c.google_click()
+        if click is None:
             skipped["no_click_id"] += 1
             continue
-        if c.gclid_at is not None and c.occurred_at - c.gclid_at > GOOGLE_CLICK_WINDOW:
+        column, click_id, clicked_at = click
+        if clicked_at is not None and c.occurred_at - clicked_at > GOOGLE_CLICK_WINDOW:
             skipped["click_too_old"] += 1
             continue
         value = c.value()
-        rows.append([c.gclid, names[c.kind], c.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        ids = ["", "", ""]
+        ids[column] = click_id
+        rows.append([*ids, names[c.kind], c.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
                      "" if value is None else f"{value:f}", c.currency or ""])  # fmt: skip
     return rows, skipped
 
@@ -229,7 +252,7 @@ def google_ads_csv(
 ) -> tuple[str, dict[str, int]]:
     """The Google Ads offline-conversion import file as text, and the rows left out.
 
-    The click id column is written as is (validated as a URL-safe token above, so it can be no
+    The click id columns are written as is (validated as URL-safe tokens above, so they can be no
     formula); the other text cells go through safe_csv. No BOM: the first line must be `Parameters:`.
     """
     import csv
@@ -243,7 +266,7 @@ def google_ads_csv(
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(GOOGLE_HEADER)
     for row in rows:
-        writer.writerow([row[0], *(safe_csv.neutralise(v) for v in row[1:])])
+        writer.writerow([*row[:3], *(safe_csv.neutralise(v) for v in row[3:])])
     return out.getvalue(), skipped
 
 

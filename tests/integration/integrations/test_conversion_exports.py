@@ -94,10 +94,18 @@ def test_google_ads_offline_conversion_file(world) -> None:
     assert lines[0] == "Parameters:TimeZone=Asia/Taipei"
     rows = list(csv.reader(io.StringIO("\r\n".join(lines[1:]))))
     assert rows == [
-        ["Google Click ID", "Conversion Name", "Conversion Time", "Conversion Value", "Conversion Currency"],
-        ["Cj0KCQ-abc_123", "closedloop SQL", "2026-03-03 12:00:00", "", ""],
-        ["EAIaIQ-new_456", "closedloop opportunity", "2026-03-05 12:00:00", "120000.50", "TWD"],
-        ["EAIaIQ-new_456", "closedloop won deal", "2026-03-10 12:00:00", "120000.50", "TWD"],
+        [
+            "Google Click ID",
+            "GBRAID",
+            "WBRAID",
+            "Conversion Name",
+            "Conversion Time",
+            "Conversion Value",
+            "Conversion Currency",
+        ],
+        ["Cj0KCQ-abc_123", "", "", "closedloop SQL", "2026-03-03 12:00:00", "", ""],
+        ["EAIaIQ-new_456", "", "", "closedloop opportunity", "2026-03-05 12:00:00", "120000.50", "TWD"],
+        ["EAIaIQ-new_456", "", "", "closedloop won deal", "2026-03-10 12:00:00", "120000.50", "TWD"],
     ]
     assert result.skipped == {"no_click_id": 1, "click_too_old": 1}  # B's formula, D's November click
     assert result.exported == 3
@@ -107,6 +115,42 @@ def test_google_ads_offline_conversion_file(world) -> None:
     session.commit()
     audit = session.scalars(select(AuditLog).where(AuditLog.action == "conversions.exported")).all()
     assert len(audit) == 2 and audit[0].after["exported"] == 3
+
+
+def test_google_ads_file_carries_gbraid_and_wbraid(world) -> None:
+    """iOS clicks: lead F has only a gbraid (app campaign); lead G clicked a gclid, then a wbraid (web),
+    then became an SQL: its latest click is the wbraid. Lead H's wbraid is from 2025-11-01, too old.
+    Each row fills exactly one of the three click-id columns."""
+    _, session, _ = world
+    rows = {}
+    for key, when, clicks in (
+        ("F", "2026-03-20T04:00:00", [("gbraid", "0AAAAAo-gbraid_F1", "2026-03-19T01:00:00")]),
+        ("G", "2026-03-21T04:00:00", [("gclid", "Cj0GGG-first_click", "2026-03-18T00:00:00"),
+                                      ("wbraid", "1t6-wbraid_G2", "2026-03-20T23:00:00")]),
+        ("H", "2026-03-22T04:00:00", [("wbraid", "1t6-wbraid_old", "2025-11-01T00:00:00")]),
+    ):  # fmt: skip
+        lead = Lead(email=f"{key.lower()}@example.com", created_at=at("2026-02-01T00:00:00"),
+                    recorded_at=at("2026-02-01T00:00:00"))  # fmt: skip
+        session.add(lead)
+        session.flush()
+        session.add(
+            LifecycleEvent(lead_id=lead.id, to_stage="sql", occurred_at=at(when), recorded_at=at(when))
+        )
+        for column, value, clicked in clicks:
+            session.add(
+                Touchpoint(lead_id=lead.id, occurred_at=at(clicked), type="ad_click", **{column: value})
+            )
+        rows[key] = lead.id
+    session.commit()
+    result = conversions.export(session, actor=ACTOR, platform="google_ads", kinds=("sql",),
+                                date_from=date(2026, 3, 19), date_to=date(2026, 3, 31), clock=lambda: NOW)  # fmt: skip
+    lines = result.content.split("\r\n")
+    assert list(csv.reader(io.StringIO("\r\n".join(lines[2:])))) == [
+        ["", "0AAAAAo-gbraid_F1", "", "closedloop SQL", "2026-03-20 12:00:00", "", ""],
+        ["", "", "1t6-wbraid_G2", "closedloop SQL", "2026-03-21 12:00:00", "", ""],
+        # E's SQL at 00:30 on 1 April in Taipei is outside the period.
+    ]
+    assert result.skipped == {"no_click_id": 0, "click_too_old": 1}  # H
 
 
 def test_meta_conversions_api_dry_run(world) -> None:
@@ -172,7 +216,7 @@ def test_roles_and_the_api(world) -> None:
     )
     assert google.status_code == 200, google.text
     assert google.headers["content-type"].startswith("text/csv")
-    assert google.text.splitlines()[2] == "Cj0KCQ-abc_123,closedloop SQL,2026-03-03 12:00:00,,"
+    assert google.text.splitlines()[2] == "Cj0KCQ-abc_123,,,closedloop SQL,2026-03-03 12:00:00,,"
     meta = client.get("/api/v1/integrations/conversions/meta", headers=keys["marketing"],
                       params={**params, "pixel_id": "1234567890", "kind": "won"})  # fmt: skip
     assert meta.status_code == 200
@@ -213,7 +257,7 @@ def test_cli_writes_the_files(world, monkeypatch, tmp_path) -> None:
         args = ["integration", "conversions", "google_ads", "--from", "2026-03-01", "--to", "2026-03-31"]
         assert _run(main, [*args, "--kind", "sql", "--out", str(out)]) == 0
         assert out.read_text(encoding="utf-8").splitlines()[2:] == [
-            "Cj0KCQ-abc_123,closedloop SQL,2026-03-03 12:00:00,,"
+            "Cj0KCQ-abc_123,,,closedloop SQL,2026-03-03 12:00:00,,"
         ]
         meta = ["integration", "conversions", "meta", "--from", "2026-03-01", "--to", "2026-03-31"]
         assert _run(main, [*meta, "--out", str(tmp_path / "meta.json")]) == 1  # no pixel id
