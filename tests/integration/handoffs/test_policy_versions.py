@@ -26,6 +26,7 @@ def world(store):
     w.user("mkt@x.tw", role="marketing")
     w.user("sal@x.tw", role="sales")
     w.user("boss@x.tw", role="manager")
+    w.user("chief@x.tw", role="manager")  # a second manager: nobody approves their own proposal
     w.user("exec@x.tw", role="viewer")
     session.commit()
     yield w
@@ -44,7 +45,7 @@ def test_not_in_force_until_both_sides_approve_and_never_before_effective_from(w
         payload=sla(2),
         effective_from=T0 + timedelta(days=1),
         reason="tighter",
-        actor=world.actor("mkt@x.tw"),
+        actor=world.actor("chief@x.tw"),
         clock=clock,
     )
     assert version.version == 1 and version.status == "proposed"
@@ -72,14 +73,16 @@ def test_late_approval_takes_effect_at_approval_never_in_the_past(world):
     first = policies.propose(
         session=s, kind="sla", payload=sla(4), effective_from=T0, reason="v1", actor=boss, clock=clock
     )
-    policies.approve(session=s, version_id=first.id, actor=boss, clock=clock)  # a manager approves both sides
+    policies.approve(
+        session=s, version_id=first.id, actor=world.actor("chief@x.tw"), clock=clock
+    )  # both sides
     second = policies.propose(
         session=s,
         kind="sla",
         payload=sla(1),
         effective_from=T0 + timedelta(hours=1),
         reason="v2",
-        actor=world.actor("mkt@x.tw"),
+        actor=boss,
         clock=clock,
     )
     policies.approve(session=s, version_id=second.id, actor=world.actor("mkt@x.tw"), clock=clock)
@@ -104,12 +107,12 @@ def test_hand_offs_keep_the_policy_of_their_moment(world):
         actor=boss,
         clock=clock,
     )
-    policies.approve(session=s, version_id=routing.id, actor=boss, clock=clock)
+    policies.approve(session=s, version_id=routing.id, actor=world.actor("chief@x.tw"), clock=clock)
     world.user("rep@x.tw", team=world.north)
     old = policies.propose(
         session=s, kind="sla", payload=sla(4), effective_from=T0, reason="v1", actor=boss, clock=clock
     )
-    policies.approve(session=s, version_id=old.id, actor=boss, clock=clock)
+    policies.approve(session=s, version_id=old.id, actor=world.actor("chief@x.tw"), clock=clock)
     new = policies.propose(
         session=s,
         kind="sla",
@@ -119,7 +122,7 @@ def test_hand_offs_keep_the_policy_of_their_moment(world):
         actor=boss,
         clock=clock,
     )
-    policies.approve(session=s, version_id=new.id, actor=boss, clock=clock)
+    policies.approve(session=s, version_id=new.id, actor=world.actor("chief@x.tw"), clock=clock)
     lead = world.lead()
     world.touch(lead, "form_submit", T0, landing_page="/demo")
     before = scoring.score_lead(session=s, lead_id=lead.id, clock=clock).handoff

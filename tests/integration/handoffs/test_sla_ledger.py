@@ -72,6 +72,7 @@ def call(s, lead, at):
 def test_ledger_on_a_hand_built_month(world):
     s = world.session
     boss = world.user("boss@x.tw", role="manager")
+    world.user("chief@x.tw", role="manager")  # proposes; boss approves (never one's own proposal)
     north, south = world.team("north"), world.team("south")
     clock = MovableClock(tpe(10, 1))
     version = policies.propose(
@@ -79,7 +80,7 @@ def test_ledger_on_a_hand_built_month(world):
         kind="sla",
         effective_from=clock(),
         reason="Q4 commitments",
-        actor=world.actor("boss@x.tw"),
+        actor=world.actor("chief@x.tw"),
         payload={
             "marketing": {"mql_volume_per_month": 4, "mql_to_sql_rate": 0.5},
             "sales": {
@@ -177,12 +178,13 @@ def test_routing_in_the_store_account_owner_round_robin_and_caps(world):
     amy = world.user("amy@x.tw", team=north, capacity=1)
     ben = world.user("ben@x.tw", team=north, capacity=1)
     sue = world.user("sue@x.tw", team=south)
+    world.user("chief@x.tw", role="manager")  # proposes; boss approves (never one's own proposal)
     version = policies.propose(
         session=s,
         kind="routing",
         effective_from=clock(),
         reason="territories",
-        actor=world.actor("boss@x.tw"),
+        actor=world.actor("chief@x.tw"),
         payload={"rules": [{"match": {"region": "南區"}, "team": "south"}], "default_team": "north"},
         clock=clock,
     )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from closedloop.audit.models import AuditLog
 from closedloop.config import Settings
 from closedloop.db import unit_of_work
+from closedloop.policies.models import PolicyApproval
 from closedloop.users import service as user_service
 from closedloop.users.actor import system_actor
 from closedloop.web.app import create_app
@@ -35,7 +36,8 @@ def api(store):
     with TestClient(app) as client:
 
         def call(role: str, method: str, path: str, **kwargs):
-            return client.request(method, path, headers={"Authorization": f"Bearer {keys[role]}"}, **kwargs)
+            headers = {"Authorization": f"Bearer {keys[role]}", **kwargs.pop("headers", {})}
+            return client.request(method, path, headers=headers, **kwargs)
 
         yield call
 
@@ -61,9 +63,9 @@ def test_each_side_approves_once_and_the_version_takes_effect(api, store) -> Non
     version = created.json()
     assert (version["status"], version["version"], version["approvals"]) == ("proposed", 2, [])
 
-    first = api("sales", "POST", f"/api/v1/policies/{version['id']}/approve").json()
-    assert first["status"] == "proposed" and [a["side"] for a in first["approvals"]] == ["sales"]
-    again = api("sales", "POST", f"/api/v1/policies/{version['id']}/approve")
+    first = api("marketing", "POST", f"/api/v1/policies/{version['id']}/approve").json()
+    assert first["status"] == "proposed" and [a["side"] for a in first["approvals"]] == ["marketing"]
+    again = api("marketing", "POST", f"/api/v1/policies/{version['id']}/approve")
     assert again.status_code == 409 and again.headers["content-type"].startswith("application/problem+json")
     assert api("viewer", "POST", f"/api/v1/policies/{version['id']}/approve").status_code == 403
 
@@ -77,7 +79,9 @@ def test_each_side_approves_once_and_the_version_takes_effect(api, store) -> Non
     )
     assert in_force.json()["version"] == 1
 
-    done = api("marketing", "POST", f"/api/v1/policies/{version['id']}/approve").json()
+    # The proposer speaks for sales but may not approve their own proposal: a manager does.
+    assert api("sales", "POST", f"/api/v1/policies/{version['id']}/approve").status_code == 403
+    done = api("manager", "POST", f"/api/v1/policies/{version['id']}/approve").json()
     assert done["status"] == "approved" and sorted(a["side"] for a in done["approvals"]) == [
         "marketing",
         "sales",
@@ -114,3 +118,56 @@ def test_past_dates_are_refused_and_a_manager_can_reject(api) -> None:
     late = api("sales", "POST", f"/api/v1/policies/{created['id']}/approve")
     assert late.status_code == 409
     assert api("viewer", "GET", "/api/v1/policies/999999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (None, "You proposed version 2: a second person has to approve it"),
+        ("zh-TW", "版本 2 是您提出的，必須由另一人核准"),
+        ("zh-CN,zh;q=0.9", "版本 2 是您提出的，必须由另一人批准"),
+    ],
+)
+def test_the_proposer_cannot_approve_their_own_proposal(api, store, language, expected) -> None:
+    created = api("manager", "POST", "/api/v1/policies", json=_proposal()).json()
+    headers = {"Accept-Language": language} if language else {}
+    own = api("manager", "POST", f"/api/v1/policies/{created['id']}/approve", headers=headers)
+    assert own.status_code == 403
+    assert own.headers["content-type"].startswith("application/problem+json")
+    assert own.json()["detail"] == expected and own.json()["status"] == 403
+    # Nothing was written: no approval, still proposed, only the proposal in the audit log.
+    with store.session() as session:
+        assert (
+            session.scalars(
+                select(PolicyApproval).where(PolicyApproval.policy_version_id == created["id"])
+            ).all()
+            == []
+        )
+        actions = session.scalars(
+            select(AuditLog.action).where(AuditLog.entity_type == "policy_version").order_by(AuditLog.id)
+        ).all()
+    assert actions == ["policy.proposed"]
+    assert api("manager", "GET", f"/api/v1/policies/{created['id']}").json()["status"] == "proposed"
+    # Another manager-side person (here sales for its side, then marketing) can.
+    assert api("sales", "POST", f"/api/v1/policies/{created['id']}/approve").status_code == 200
+    done = api("marketing", "POST", f"/api/v1/policies/{created['id']}/approve").json()
+    assert done["status"] == "approved"
+
+
+def test_the_service_refuses_the_proposer_whatever_the_caller(store) -> None:
+    from closedloop.errors import Forbidden
+    from closedloop.policies import service as policy_service
+    from closedloop.users.actor import Actor
+
+    with unit_of_work(store.session_factory) as session:
+        boss = user_service.create_user(
+            session=session, actor=system_actor(), email="boss@example.com", role="manager", password=None
+        )
+        actor = Actor(user_id=boss.id, role="manager", via="cli")
+        version = policy_service.propose(session=session, kind="sla", payload={"sales": {"first_response_hours": 2}},
+                                         effective_from=datetime.now(UTC) + timedelta(days=1), reason="tighter",
+                                         actor=actor)  # fmt: skip
+        with pytest.raises(Forbidden) as refused:
+            policy_service.approve(session=session, version_id=version.id, actor=actor, lang="zh-TW")
+        assert refused.value.message == f"版本 {version.version} 是您提出的，必須由另一人核准"
+        assert version.status == "proposed"

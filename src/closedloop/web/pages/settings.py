@@ -328,9 +328,9 @@ def approve_policy(page: PageDep, version_id: int, csrf_token: Csrf = "") -> Res
     """Approve for the caller's side; the person who proposed it cannot approve it (two people decide)."""
 
     def run(version: PolicyVersion) -> None:
-        if version.proposed_by_id is not None and version.proposed_by_id == page.actor.user_id:
-            raise Forbidden(page.t("web.settings.error.own_proposal"))
-        policy_service.approve(session=page.request.state.db, version_id=version.id, actor=page.actor)
+        # The service refuses the proposer's own approval (the API too); the page words it in the user's language.
+        policy_service.approve(session=page.request.state.db, version_id=version.id, actor=page.actor,
+                               lang=page.lang)  # fmt: skip
 
     return _decide(page, csrf_token, version_id, run, "approved")
 
@@ -345,6 +345,6 @@ def reject_policy(
         if not reason.strip():
             raise ValidationFailed(page.t("web.settings.error.reason"), detail={"field": "reason"})
         policy_service.reject(session=page.request.state.db, version_id=version.id, actor=page.actor,
-                              reason=reason.strip())  # fmt: skip
+                              reason=reason.strip(), lang=page.lang)  # fmt: skip
 
     return _decide(page, csrf_token, version_id, run, "rejected")
