@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.routing import APIRoute
 
 # Columns: admin, manager (north), sales_n1 (north), sales_s (south), marketing, viewer.
@@ -20,7 +21,14 @@ ROUTER_MODULES = (
     "closedloop.handoffs.router",
     "closedloop.goals.router",
     "closedloop.audit.router",
+    "closedloop.reports.router",
+    "closedloop.integrations.conversions_router",
 )
+# Routers whose paths are relative: the prefix of the router that includes them.
+PREFIXES = {
+    "closedloop.reports.router": "/api/v1",
+    "closedloop.integrations.conversions_router": "/api/v1/integrations",
+}
 
 W = Any  # the World fixture
 Path = Callable[[W, str], str]
@@ -134,12 +142,58 @@ MATRIX: list[tuple[str, str, Path, Body, tuple[int, ...]]] = [
                    "period_end": "2026-06-30"}, (201, 201, 403, 403, 403, 403)),
     ("PATCH", "/api/v1/goals/{goal_id}", lambda w, r: f"/api/v1/goals/{w.goal_id}", lambda w, r: {"target": "120"},
      (200, 200, 403, 403, 403, 403)),
+    # Report packs by email: everyone subscribes themselves and removes their own; someone else's
+    # subscription is a leader's to remove (to others it does not exist).
+    ("GET", "/api/v1/subscriptions", fixed("/api/v1/subscriptions"), None, (200, 200, 200, 200, 200, 200)),
+    ("POST", "/api/v1/subscriptions", fixed("/api/v1/subscriptions"),
+     lambda w, r: {"report": "monthly", "language": "zh-TW"}, (201, 201, 201, 201, 201, 201)),
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}",
+     lambda w, r: f"/api/v1/subscriptions/{w.report_subs['own_' + r]}", None, (204, 204, 204, 204, 204, 204)),
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}",
+     lambda w, r: f"/api/v1/subscriptions/{w.report_subs['other_' + r]}", None, (204, 204, 404, 404, 404, 404)),
+    # Conversions for the ad platforms carry click ids and hashed identities.
+    ("GET", "/api/v1/integrations/conversions/{platform}",
+     fixed("/api/v1/integrations/conversions/google_ads?from=2026-03-01&to=2026-03-31"), None,
+     (200, 200, 403, 403, 200, 403)),
+    ("GET", "/api/v1/integrations/conversions/{platform}",
+     fixed("/api/v1/integrations/conversions/meta?from=2026-03-01&to=2026-03-31&pixel_id=1234567890"), None,
+     (200, 200, 403, 403, 200, 403)),
 ]  # fmt: skip
 # No API changes or deletes the audit log: these answer 405 to everyone.
 AUDIT_WRITES = [
     ("PUT", "/api/v1/audit"), ("PATCH", "/api/v1/audit"), ("DELETE", "/api/v1/audit"), ("POST", "/api/v1/audit"),
     ("PUT", "/api/v1/audit/{id}"), ("PATCH", "/api/v1/audit/{id}"), ("DELETE", "/api/v1/audit/{id}"),
 ]  # fmt: skip
+
+
+@pytest.fixture
+def world(world, store):  # extends the conftest's world
+    """The conftest's world plus an email relay and report subscriptions to remove: each role's own,
+    and one per role owned by sales_n2 (someone else's)."""
+    from closedloop.db import unit_of_work
+    from closedloop.notifications import service as notify
+    from closedloop.notifications.models import ReportSubscription
+    from closedloop.users.actor import system_actor
+
+    world.report_subs = {}
+    with unit_of_work(store.session_factory) as session:
+        relay = notify.add_channel(session=session, name="relay", kind="email", secret_key=world.secret_key,
+                                   actor=system_actor("cli"),
+                                   config={"host": "mail.corp.example", "from": "reports@corp.example"})  # fmt: skip
+        others = [
+            (report, language) for report in ("weekly", "monthly") for language in ("en", "zh-TW", "zh-CN")
+        ]
+        for role, (report, language) in zip(COLUMNS, others, strict=True):
+            for kind, owner, row in (
+                ("own", role, ("weekly", "en")),
+                ("other", "sales_n2", (report, language)),
+            ):
+                sub = ReportSubscription(report=row[0], schedule=row[0], language=row[1], user_id=world.users[owner],
+                                         channel_id=relay.id)  # fmt: skip
+                session.add(sub)
+                session.flush()
+                world.report_subs[f"{kind}_{role}"] = sub.id
+    return world
 
 
 def _call(world: W, principal: str, method: str, path: str, body: Any) -> int:
@@ -153,7 +207,7 @@ def test_matrix_covers_every_route() -> None:
     for name in ROUTER_MODULES:
         for route in importlib.import_module(name).router.routes:
             if isinstance(route, APIRoute):
-                exposed.update((method, route.path) for method in route.methods)
+                exposed.update((method, PREFIXES.get(name, "") + route.path) for method in route.methods)
     covered = {(method, template) for method, template, *_ in MATRIX}
     assert exposed == covered
 
