@@ -109,7 +109,8 @@ def _forget_old() -> None:
 
 def _start(job: Job, factory: Any, actor: Actor, *, dry_run: bool) -> None:
     """Run the dry run or the import in a thread; the job page follows its progress."""
-    job.phase, job.state, job.rows, job.message = ("preview" if dry_run else "commit"), "running", 0, None
+    with _LOCK:  # the job page reads state, phase and report together under the same lock
+        job.phase, job.state, job.rows, job.message = ("preview" if dry_run else "commit"), "running", 0, None
 
     def rows(n: int) -> None:
         job.rows = n
@@ -129,17 +130,19 @@ def _start(job: Job, factory: Any, actor: Actor, *, dry_run: bool) -> None:
             report = import_file(session_factory=factory, kind=job.kind, path=job.path, actor=actor,
                                  preset=job.preset, dry_run=dry_run, skip_invalid=job.skip_invalid and not dry_run,
                                  on_rows=rows, columns=dict(job.overrides))  # fmt: skip
-            job.report = report
-            if dry_run:
-                job.total = report.rows_total
-            else:
+            if not dry_run:
                 shutil.rmtree(job.path.parent, ignore_errors=True)
-            job.state = "ready"
+            with _LOCK:
+                job.report, job.state = report, "ready"
+                if dry_run:
+                    job.total = report.rows_total
         except UserError as exc:
-            job.message, job.state = exc.message, "error"
+            with _LOCK:
+                job.message, job.state = exc.message, "error"
         except Exception:  # the page says it failed; the log keeps why
             log.exception("import wizard job %s failed", job.token)
-            job.message, job.state = None, "error"
+            with _LOCK:
+                job.message, job.state = None, "error"
 
     threading.Thread(target=run, name=f"import-wizard-{job.token[:6]}", daemon=True).start()
 
@@ -219,11 +222,12 @@ def job_page(page: PageDep, token: str) -> Response:
     """Steps 2-4: progress, then the mapping and the row errors, then the outcome."""
     job = _job(page, token)
     _require(page, job.kind)
-    report = job.report
+    with _LOCK:  # one consistent view: a thread finishing now sets report and state together
+        state, phase, report = job.state, job.phase, job.report
     errors = Table("errors", page.t("web.import.errors"),
                    [page.t("web.import.row"), page.t("web.import.column"), page.t("web.import.value"),
                     page.t("web.import.why")], numeric={0}, data={1, 2, 3})  # fmt: skip
-    if report is not None and job.state == "ready":
+    if report is not None and state == "ready":
         for e in sorted(report.errors, key=lambda e: (e.row, e.column or "")):
             errors.add(
                 [page.num(e.row), e.column or "—", e.value or "", e.reason],
@@ -234,10 +238,10 @@ def job_page(page: PageDep, token: str) -> Response:
         return csv
     shown = Table(errors.id, errors.caption, errors.header, errors.rows[:SHOWN_ERRORS], errors.raw, errors.numeric,
                   errors.data)  # fmt: skip
-    response = render(page, "quality_import_job.html", job=job, report=report, errors=shown,
+    response = render(page, "quality_import_job.html", job=job, state=state, phase=phase, report=report, errors=shown,
                       error_total=report.error_count if report else 0, kinds=kinds_for(page.actor),
                       presets=PRESET_NAMES, shown_limit=SHOWN_ERRORS, generic=GENERIC[job.kind], custom=CUSTOM)  # fmt: skip
-    if job.state == "running":
+    if state == "running":
         response.headers["Refresh"] = "1"
     return response
 
