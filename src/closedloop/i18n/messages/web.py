@@ -282,6 +282,16 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("web.conversion.opportunity", "Opportunity", "商機", "商机"),
     ("web.conversion.won", "Won deal", "成交", "成交"),
     ("web.campaigns.spend", "Spend by campaign", "各活動花費", "各活动花费"),
+    ("web.campaigns.model", "Attribution model", "歸因模型", "归因模型"),
+    (
+        "web.campaigns.model_hint",
+        "Cost per lead, MQL and SQL, CAC, ROI and ROAS credit campaigns by the {model} model; "
+        "the stage counts are each lead's own campaign.",
+        "每名單、MQL、SQL 成本、CAC、ROI 與 ROAS 依「{model}」模型歸因到各活動；階段人數則依名單本身的活動計算。",
+        "每线索、MQL、SQL 成本、CAC、ROI 与 ROAS 按“{model}”模型归因到各活动；阶段人数则按线索本身的活动计算。",
+    ),
+    ("web.campaigns.times", "{value}×", "{value} 倍", "{value} 倍"),
+    ("web.metric.roas", "ROAS", "廣告投資報酬率 (ROAS)", "广告支出回报率 (ROAS)"),
     # leads
     ("web.lead.facts", "About this lead", "基本資料", "基本资料"),
     ("web.lead.email", "Email", "Email", "邮箱"),

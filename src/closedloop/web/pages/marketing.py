@@ -19,7 +19,11 @@ Key = Literal["channel", "utm_source", "campaign", "utm_content"]
 From = Annotated[str | None, Query(alias="from", max_length=10)]
 To = Annotated[str | None, Query(alias="to", max_length=10)]
 CAMPAIGN_COUNTS = ("lead", "mql", "sql", "customer")
-CAMPAIGN_MONEY = ("spend", "cpl", "cost_per_mql", "cost_per_sql", "cac", "roi")
+CAMPAIGN_MONEY = ("spend", "cpl", "cost_per_mql", "cost_per_sql", "cac", "roi", "roas")
+# The attribution model that credits campaigns in cost per X, CAC, ROI and ROAS (analytics.attributed).
+Model = Literal[
+    "first_touch", "last_touch", "linear", "time_decay", "position_based", "w_shaped", "markov", "shapley"
+]
 _COMPARED: dict[tuple[str, str, str, str], Any] = {}
 
 
@@ -77,8 +81,10 @@ def _by_campaign(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 @router.get("/campaigns")
-def campaigns_page(page: PageDep, date_from: From = None, date_to: To = None) -> Response:
-    """Spend, leads, MQLs, SQLs, won, CPL, CAC and ROI per campaign."""
+def campaigns_page(
+    page: PageDep, date_from: From = None, date_to: To = None, model: Model = "first_touch"
+) -> Response:
+    """Spend, leads, MQLs, SQLs, won, CPL, CAC, ROI and ROAS per campaign, credited by the chosen model."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -90,7 +96,7 @@ def campaigns_page(page: PageDep, date_from: From = None, date_to: To = None) ->
     calls = {
         f"n:{s}": ("metrics", {"names": ["stage_count"], "from_stage": s, **common}) for s in CAMPAIGN_COUNTS
     }
-    calls["money"] = ("metrics", {"names": list(CAMPAIGN_MONEY), **common})
+    calls["money"] = ("metrics", {"names": list(CAMPAIGN_MONEY), "model": model, **common})
     got = numbers.ask(page.url, calls)
     counts = {s: _by_campaign(got[f"n:{s}"]["results"]) for s in CAMPAIGN_COUNTS}
     money = _by_campaign(got["money"]["results"])
@@ -106,10 +112,20 @@ def campaigns_page(page: PageDep, date_from: From = None, date_to: To = None) ->
         n = {s: (counts[s].get(name, {}).get("stage_count") or {}).get("value") or 0 for s in CAMPAIGN_COUNTS}
         table.add([name, page.money(vals["spend"], ws.currency), *(page.num(n[s]) for s in CAMPAIGN_COUNTS),
                    *(page.money(vals[k], ws.currency) for k in ("cpl", "cost_per_mql", "cost_per_sql", "cac")),
-                   page.pct(vals["roi"])],
+                   page.pct(vals["roi"]), _times(page, vals["roas"])],
                   [name, vals["spend"], *(n[s] for s in CAMPAIGN_COUNTS),
-                   *(vals[k] for k in ("cpl", "cost_per_mql", "cost_per_sql", "cac", "roi"))])  # fmt: skip
-    csv_header = ["campaign", "spend", *CAMPAIGN_COUNTS, "cpl", "cost_per_mql", "cost_per_sql", "cac", "roi"]
+                   *(vals[k] for k in ("cpl", "cost_per_mql", "cost_per_sql", "cac", "roi", "roas"))])  # fmt: skip
+    csv_header = [
+        "campaign",
+        "spend",
+        *CAMPAIGN_COUNTS,
+        "cpl",
+        "cost_per_mql",
+        "cost_per_sql",
+        "cac",
+        "roi",
+        "roas",
+    ]
     csv = csv_response(page, [Table("campaigns", table.caption, csv_header, raw=table.raw)])
     if csv is not None:
         return csv
@@ -118,5 +134,10 @@ def campaigns_page(page: PageDep, date_from: From = None, date_to: To = None) ->
                                   value_label=page.t("web.metric.spend"))} if spend_rows else {}  # fmt: skip
     from closedloop.web.pages.settings import may_open
 
-    return render(page, "campaigns.html", table=table, specs=specs, start=start, end=end,
-                  channel_rules=may_open(page.actor, "/settings/channels"))  # fmt: skip
+    return render(page, "campaigns.html", table=table, specs=specs, start=start, end=end, model=model,
+                  models=Model.__args__, channel_rules=may_open(page.actor, "/settings/channels"))  # type: ignore[attr-defined]  # fmt: skip
+
+
+def _times(page: Any, value: float | None) -> str:
+    """ROAS as a multiple (revenue per unit of spend), e.g. 3.2×."""
+    return "—" if value is None else page.t("web.campaigns.times", value=page.num(value, 2))
