@@ -144,7 +144,7 @@ class TouchpointsProcessor:
         good["visitor_id"] = self._resolve_visitors(ctx, good["visitor_id"], good["occurred_at"])
         good["campaign_id"] = self._resolve_campaigns(ctx, good)
         good["channel_explicit"] = kept(explicit)
-        derived = channel_rules.derive_channels(good, ctx.cache["rules"])
+        derived = columns_ops.derive_channels_grouped(good, ctx.cache["rules"])
         good["channel"] = kept(canonical).where(good["channel_explicit"], derived)
         self._write(ctx, good)
 

@@ -70,3 +70,55 @@ def test_total_rows_agree_with_the_row_rule(cells: list[tuple[str, str, str]]) -
 def test_drop_blank_keeps_rows_with_any_cell() -> None:
     frame = pd.DataFrame({"a": ["", "x", " ", ""], "b": ["", "", " ", "y"], ROW_COLUMN: [2, 3, 4, 5]})
     assert _drop_blank(frame, ["a", "b"])[ROW_COLUMN].tolist() == [3, 5]
+
+
+def test_sqlite_stamps_pad_years_as_sqlalchemy_stores_them() -> None:
+    values = [
+        datetime(212, 3, 4, 5, 6, 7, 89, tzinfo=UTC),
+        datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+    series = pd.Series(values, dtype="datetime64[us, UTC]")
+    # SQLAlchemy's SQLite DATETIME storage format: a four-digit year, six decimals.
+    expected = ["0212-03-04 05:06:07.000089", "2024-02-29 23:59:59.999999"]
+    assert columns_ops.sqlite_stamps(series).tolist() == expected
+
+
+GROUP_VALUES = st.sampled_from(
+    ["", " ", "google", "Google ", "facebook", "line", "cpc", "CPC", "email", "organic", "social", "event",
+     "display", "referral", "(direct)", "Paid_Social", "newsletter", "Expo 2025", "x"]
+)  # fmt: skip
+GROUP_REFERRERS = st.sampled_from(
+    ["", "https://www.google.com/", "https://google.com/search?q=1", "http://WWW.Google.com", "https://line.me/x",
+     "https://ptt.cc/b", "ptt.cc", "https://a.b/c", " https://m.facebook.com/x ", "https://search.yahoo.co.jp/"]
+)  # fmt: skip
+GROUP_CLICKS = st.sampled_from(["", " ", "id1", "id2"])
+CUSTOM_RULES = [
+    {"channel": "Events", "when": [{"campaign_regex": "expo"}]},
+    {"channel": "Paid Search", "when": [{"click_id": ["gclid"]}, {"referrer_domain_in": ["google.com"]}]},
+    {"channel": "Referral", "when": [{"blank": ["source"], "referrer_present": True}]},
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries({
+            "utm_source": GROUP_VALUES, "utm_medium": GROUP_VALUES, "utm_campaign": GROUP_VALUES,
+            "referrer": GROUP_REFERRERS, "gclid": GROUP_CLICKS, "fbclid": GROUP_CLICKS,
+            "line_click_id": GROUP_CLICKS, "ttclid": GROUP_CLICKS,
+        }),
+        min_size=1,
+        max_size=60,
+    ),
+    st.booleans(),
+)  # fmt: skip
+def test_grouped_channel_derivation_equals_row_by_row(touches: list[dict[str, str]], custom: bool) -> None:
+    from closedloop.marketing.channels import derive_channel, derive_channels
+
+    frame = pd.DataFrame(touches, dtype="str")
+    frame.index = frame.index * 3 + 7  # a filtered chunk's index is not 0..n-1
+    rules = CUSTOM_RULES if custom else None
+    grouped = columns_ops.derive_channels_grouped(frame, rules)
+    assert grouped.index.equals(frame.index)
+    assert grouped.tolist() == derive_channels(frame, rules).tolist()
+    assert grouped.tolist() == [derive_channel(t, rules) for t in touches]
