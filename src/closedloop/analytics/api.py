@@ -9,7 +9,7 @@ from closedloop.analytics import attributed, ltv, snapshot
 from closedloop.analytics import compile as comp
 from closedloop.analytics import funnel as funnel_mod
 from closedloop.analytics import relations as rel
-from closedloop.analytics.declarations import METRICS, Metric
+from closedloop.analytics.declarations import METRICS, Metric, expand
 from closedloop.analytics.slicing import Scope, Slice, Workspace, make_slice
 from closedloop.analytics.stats import wilson
 from closedloop.clock import Clock, system_clock
@@ -24,7 +24,7 @@ def workspace(url: str) -> Workspace:
     found = snapshot.rows(
         url,
         "SELECT reporting_time_zone AS tz, reporting_currency AS cur, conversion_window_days AS win,"
-        " stale_deal_days AS stale FROM store.workspace_settings ORDER BY id LIMIT 1",
+        " stale_deal_days AS stale, fiscal_year_start_month AS fy FROM store.workspace_settings ORDER BY id LIMIT 1",
     )
     if not found:
         return Workspace()
@@ -34,6 +34,7 @@ def workspace(url: str) -> Workspace:
         (row["cur"] or "TWD").upper(),
         int(row["win"] or 90),
         int(row["stale"] or 30),
+        int(row["fy"] or 1),
     )
 
 
@@ -96,7 +97,7 @@ def metrics(
     `model` (with Markov's `order` and time decay's `half_life_days`) is the attribution model
     that credits channels and campaigns in cac, roi, roas and cost per lead/MQL/SQL.
     """
-    declared = [declaration(n) for n in names]
+    declared = [declaration(n) for n in expand(names)]
     if any(m.name in attributed.CREDITED for m in declared):
         attributed.check_model(model, order)
     sl = slice_for(url, **slicing)

@@ -37,10 +37,16 @@ def _common(f: Any) -> Any:
                 "--where", multiple=True, metavar="DIM=V", help="Keep rows where DIM is V (repeatable)."
             ),
             click.option(
-                "--from", "date_from", metavar="DATE", help="First local date of the period (inclusive)."
+                "--from",
+                "date_from",
+                metavar="DATE",
+                help="First local date of the period (inclusive), or a fiscal period such as FY2026-Q2.",
             ),
             click.option(
-                "--to", "date_to", metavar="DATE", help="Last local date of the period (inclusive)."
+                "--to",
+                "date_to",
+                metavar="DATE",
+                help="Last local date of the period (inclusive), or a fiscal period.",
             ),
             click.option(
                 "--as-of", "as_of", metavar="T", help="Count only events at or before T (default now)."

@@ -221,6 +221,13 @@ _DECLARED = (
 # fmt: on
 
 METRICS: dict[str, Metric] = {m.name: m for m in _DECLARED}
+# Names of SPEC section 5 that stand for several declared metrics: `ltv` (`ltv_historical`, `ltv_predictive`).
+ALIASES: dict[str, tuple[str, ...]] = {"ltv": ("ltv_historical", "ltv_predictive")}
+
+
+def expand(names: list[str] | tuple[str, ...]) -> list[str]:
+    """Metric names with each alias replaced by the metrics it stands for (order kept, no repeats)."""
+    return list(dict.fromkeys(n for name in names for n in ALIASES.get(name, (name,))))
 
 
 def metric(name: str) -> Metric:

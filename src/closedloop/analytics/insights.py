@@ -101,7 +101,8 @@ def root_cause(
     found = root_causes(segments, total["n"], total["x"], alpha=alpha, min_n=min_n)
     return {
         "from_stage": from_stage, "to_stage": to_stage, "as_of": sl.iso(sl.as_of),
-        "cohort": {"n": total["n"], "x": total["x"]}, "tested": len(segments),
+        "cohort": {"n": total["n"], "x": total["x"]},
+        "tested": sum(1 for s in segments if s.n >= min_n and total["n"] - s.n >= min_n),
         "findings": [_finding(f, from_stage, to_stage) for f in found],
     }  # fmt: skip
 

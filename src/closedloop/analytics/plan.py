@@ -54,11 +54,15 @@ def plan(
 ) -> dict[str, Any]:
     """The plan for `target` (reporting currency) over [date_from, date_to] as one JSON-ready dict."""
     from closedloop.analytics import api
-    from closedloop.analytics.slicing import parse_date
+    from closedloop.analytics.slicing import fiscal_period, parse_date
 
     if not target or float(target) <= 0:
         raise ValidationFailed(translate("analytics.plan.error.target"), detail={"field": "target"})
-    start, end = parse_date(date_from, "from"), parse_date(date_to, "to")
+    months = api.workspace(url).fiscal_year_start_month
+    first = fiscal_period(date_from, months) if isinstance(date_from, str) else None
+    last = fiscal_period(date_to, months) if isinstance(date_to, str) else None
+    start = first[0] if first else parse_date(date_from, "from")
+    end = last[1] if last else parse_date(date_to, "to")
     if start is None or end is None or start > end:
         raise ValidationFailed(translate("analytics.error.empty_period"), detail={"field": "from"})
     basis = {"date_from": basis_from, "date_to": basis_to, "as_of": as_of, "scope": scope}

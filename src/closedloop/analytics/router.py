@@ -21,7 +21,12 @@ from closedloop.i18n import translate
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 Dims = Annotated[list[str], Query(default_factory=list, description="Group by these dimensions.")]
 Filters = Annotated[list[str], Query(default_factory=list, description="DIM=VALUE filters (repeatable).")]
-Day = Annotated[str | None, Query(description="An inclusive local date (YYYY-MM-DD).")]
+Day = Annotated[
+    str | None,
+    Query(
+        description="An inclusive local date (YYYY-MM-DD) or a fiscal period (FY2026, FY2026-Q2, FY2026-H1, FY2026-M03)."
+    ),
+]
 
 
 def _context(session: Any, actor: Any) -> tuple[str, Scope | None, bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ class Workspace:
     currency: str = "TWD"
     window_days: int = 90
     stale_deal_days: int = 30
+    fiscal_year_start_month: int = 1
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,37 @@ def parse_as_of(text: str | None, tz: ZoneInfo, clock: Clock = system_clock) -> 
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(UTC)
+
+
+_FISCAL = re.compile(r"^FY(\d{4})(?:-(Q[1-4]|H[12]|M(?:0?[1-9]|1[0-2])))?$", re.IGNORECASE)
+
+
+def _month_start(year: int, month: int) -> date:
+    """The first day of `month` months after January of `year` (month 1 = January of `year`)."""
+    return date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+def fiscal_period(text: str, start_month: int) -> tuple[date, date] | None:
+    """The inclusive local dates of a fiscal period, or None when `text` does not name one.
+
+    `FY2026` is the fiscal year that starts in 2026 on the first day of `start_month` (the
+    workspace setting; with 1 it is calendar 2026); `FY2026-Q2`, `FY2026-H1` and `FY2026-M03` are
+    its second quarter, first half and third month.
+    """
+    found = _FISCAL.match(text.strip())
+    if not found:
+        return None
+    year, part = int(found.group(1)), (found.group(2) or "").upper()
+    first, months = 1, 12  # months counted from the fiscal year's first month
+    if part.startswith("Q"):
+        first, months = 3 * (int(part[1]) - 1) + 1, 3
+    elif part.startswith("H"):
+        first, months = 6 * (int(part[1]) - 1) + 1, 6
+    elif part.startswith("M"):
+        first, months = int(part[1:]), 1
+    offset = start_month - 1 + first
+    begin = _month_start(year, offset)
+    return begin, _month_start(year, offset + months) - timedelta(days=1)
 
 
 def parse_date(text: str | date | None, field_name: str) -> date | None:
@@ -136,11 +169,24 @@ def make_slice(
     scope: Scope | None = None,
     clock: Clock = system_clock,
 ) -> Slice:
-    """Resolve the period (default: the 365 days up to the as-of date) and validate the rest."""
+    """Resolve the period (default: the 365 days up to the as-of date) and validate the rest.
+
+    `date_from`/`date_to` are local dates or fiscal periods (`FY2026`, `FY2026-Q2`, `FY2026-H1`,
+    `FY2026-M03`, see `fiscal_period`); a fiscal period given alone is the whole period.
+    """
     tz = zone(workspace.time_zone)
     moment = as_of.astimezone(UTC) if isinstance(as_of, datetime) else parse_as_of(as_of, tz, clock)
-    to_day = parse_date(date_to, "to") or moment.astimezone(tz).date()
-    from_day = parse_date(date_from, "from") or to_day - timedelta(days=364)
+    start_month = workspace.fiscal_year_start_month
+    fiscal_from = fiscal_period(date_from, start_month) if isinstance(date_from, str) else None
+    fiscal_to = fiscal_period(date_to, start_month) if isinstance(date_to, str) else None
+    if fiscal_from and date_to is None:  # a fiscal period alone is that whole period
+        fiscal_to = fiscal_from
+    if fiscal_to and date_from is None:
+        fiscal_from = fiscal_to
+    to_day = (fiscal_to[1] if fiscal_to else parse_date(date_to, "to")) or moment.astimezone(tz).date()
+    from_day = (fiscal_from[0] if fiscal_from else parse_date(date_from, "from")) or to_day - timedelta(
+        days=364
+    )
     if from_day > to_day:
         raise ValidationFailed(translate("analytics.error.empty_period"), detail={"field": "from"})
     for dim in by:

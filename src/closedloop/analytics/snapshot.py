@@ -54,7 +54,7 @@ TABLES: dict[str, str] = {
     "cost_entries": "id, period_start, period_end, amount_minor, currency",
     "customer_feedback": "id, account_id, lead_id, occurred_at, score, scale_max",
     "workspace_settings": "id, reporting_time_zone, reporting_currency, conversion_window_days, stale_deal_days,"
-    " default_margin_pct",
+    " default_margin_pct, fiscal_year_start_month",
     "revenue_events": "id, account_id, deal_id, lead_id, product_id, occurred_at, amount_minor, currency",
     "quotas": "id, user_id, team_id, period_start, period_end, amount_minor, currency",
     "account_churn_scores": "id, account_id, scored_at, probability",

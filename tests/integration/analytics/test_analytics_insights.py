@@ -42,5 +42,5 @@ def test_root_cause_sentences(store, scenario) -> None:
     assert result["cohort"] == {"n": 6, "x": 4}
     email = next(f for f in result["findings"] if f["group"] == {"channel": "Email"})
     assert (email["n"], email["rate"], email["rest_rate"]) == (3, 2 / 3, 2 / 3)
-    assert email["sentences"]["en"].startswith("Leads with channel Email converted Lead→MQL at 66.7% (n=3)")
+    assert email["sentences"]["en"].startswith("Leads from channel Email converted Lead→MQL at 66.7% (n=3)")
     assert "管道 Email" in email["sentences"]["zh-TW"] and "渠道 Email" in email["sentences"]["zh-CN"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from closedloop.analytics import compile as comp
-from closedloop.analytics.declarations import METRICS, UNITS
+from closedloop.analytics.declarations import ALIASES, DIMENSIONS, METRICS, UNITS, expand
 from closedloop.analytics.slicing import Workspace, make_slice
 
 SPEC_METRICS = {
@@ -15,6 +18,37 @@ SPEC_METRICS = {
     "response_time", "rejection_rate", "data_quality", "goal_attainment", "ltv_predictive", "ltv_cac",
     "payback_months", "won_amount",
 }  # fmt: skip
+
+
+SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "SPEC.md"
+
+
+def _spec_section_5() -> str:
+    if not SPEC.exists():
+        pytest.skip(f"{SPEC} is not here")
+    text = SPEC.read_text(encoding="utf-8")
+    return text[text.index("## 5. Metrics") : text.index("## 6. ")]
+
+
+def test_every_metric_of_spec_section_5_is_declared() -> None:
+    """Read the metric names from SPEC section 5's table itself (first column, in backticks)."""
+    section = _spec_section_5()
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    named = {name for row in rows for name in re.findall(r"`([a-z_]+)`", row.split("|")[1])}
+    assert len(rows) >= 20 and {"win_rate", "ltv", "ltv_predictive", "goal_attainment"} <= named
+    missing = {n for n in named if n not in METRICS and n not in ALIASES}
+    assert not missing, f"SPEC section 5 metrics not declared: {sorted(missing)}"
+    assert set(expand(sorted(named))) <= set(METRICS)
+    assert expand(["ltv", "ltv_predictive", "cac"]) == ["ltv_historical", "ltv_predictive", "cac"]
+    # the hand-kept list below agrees with the SPEC's table
+    assert set(expand(sorted(named))) == SPEC_METRICS - {"won_amount"}
+
+
+def test_every_dimension_of_spec_section_5_is_declared() -> None:
+    section = _spec_section_5()
+    listed = section[section.index("group-by dimensions") : section.index("A lead's channel")]
+    named = re.findall(r"\b([a-z_]+)\b", listed.split("from:", 1)[1])
+    assert len(named) == 19 and set(named) == set(DIMENSIONS)
 
 
 def test_declarations_are_complete() -> None:

@@ -40,3 +40,32 @@ def test_where_repeats_are_alternatives_and_bad_input_is_refused() -> None:
                 {"date_from": "2026-02-01", "date_to": "2026-01-01"}, {"as_of": "yesterday"}):  # fmt: skip
         with pytest.raises(ValidationFailed):
             make_slice(TAIPEI, **bad)
+
+
+def test_fiscal_periods_follow_the_workspace_fiscal_year() -> None:
+    from closedloop.analytics.slicing import fiscal_period
+
+    # Calendar fiscal year (start month 1): FY2026 is 2026.
+    assert fiscal_period("FY2026", 1) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert fiscal_period("fy2026-q1", 1) == (date(2026, 1, 1), date(2026, 3, 31))
+    # Fiscal year starting in April (年度): FY2026 runs 2026-04-01 .. 2027-03-31.
+    assert fiscal_period("FY2026", 4) == (date(2026, 4, 1), date(2027, 3, 31))
+    assert fiscal_period("FY2026-Q4", 4) == (date(2027, 1, 1), date(2027, 3, 31))
+    assert fiscal_period("FY2026-H2", 7) == (date(2027, 1, 1), date(2027, 6, 30))
+    assert fiscal_period("FY2026-M11", 4) == (date(2027, 2, 1), date(2027, 2, 28))
+    assert fiscal_period("FY2027-M11", 4) == (date(2028, 2, 1), date(2028, 2, 29))  # leap year
+    assert fiscal_period("2026-04-01", 4) is None and fiscal_period("FY2026-Q5", 4) is None
+
+
+def test_slice_periods_in_the_fiscal_calendar_and_time_zone() -> None:
+    april = Workspace(fiscal_year_start_month=4)
+    sl = make_slice(april, date_from="FY2026-Q2", as_of="2027-01-01")
+    assert (sl.date_from, sl.date_to) == (date(2026, 7, 1), date(2026, 9, 30))
+    # Local midnight in Taipei (UTC+8) as closed-open UTC bounds.
+    assert sl.start == datetime(2026, 6, 30, 16, 0) and sl.end == datetime(2026, 9, 30, 16, 0)
+    sl = make_slice(april, date_from="FY2026-Q1", date_to="FY2026-H2", as_of="2027-01-01")
+    assert (sl.date_from, sl.date_to) == (date(2026, 4, 1), date(2027, 3, 31))
+    sl = make_slice(april, date_from="2026-05-15", date_to="FY2026-M02", as_of="2027-01-01")
+    assert (sl.date_from, sl.date_to) == (date(2026, 5, 15), date(2026, 5, 31))
+    with pytest.raises(ValidationFailed):
+        make_slice(april, date_from="FY26")

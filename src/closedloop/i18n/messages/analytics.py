@@ -129,9 +129,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "analytics.dim.product": {"en": "product", "zh-TW": "產品", "zh-CN": "产品"},
     "analytics.dim.deal_stage": {"en": "deal stage", "zh-TW": "商機階段", "zh-CN": "商机阶段"},
     "analytics.dim.forecast_category": {"en": "forecast category", "zh-TW": "預測類別", "zh-CN": "预测类别"},
-    "analytics.list_sep": {"en": ", ", "zh-TW": "、", "zh-CN": "、"},
+    "analytics.list_sep": {"en": " in ", "zh-TW": "、", "zh-CN": "、"},
     "analytics.root_cause.sentence": {
-        "en": "Leads with {segment} converted {from_stage}→{to_stage} at {rate} (n={n}) against {rest} elsewhere",
+        "en": "Leads from {segment} converted {from_stage}→{to_stage} at {rate} (n={n}) against {rest} elsewhere",
         "zh-TW": "{segment}的名單 {from_stage}→{to_stage} 轉換率為 {rate}（n={n}），其他名單為 {rest}",
         "zh-CN": "{segment}的线索 {from_stage}→{to_stage} 转化率为 {rate}（n={n}），其他线索为 {rest}",
     },
