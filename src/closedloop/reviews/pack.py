@@ -1,19 +1,28 @@
-"""The numbers a review freezes beside its agenda: funnel, joint scorecard, campaigns, policies in force."""
+"""The numbers a review freezes beside its agenda: funnel, joint scorecard, campaigns, policies in force,
+and customer satisfaction (the CSAT and support signals both teams see)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from closedloop.accounts.models import Account
 from closedloop.analytics import api
 from closedloop.goals.service import joint_scorecard
+from closedloop.leads.models import Lead
 from closedloop.policies.models import PolicyVersion
 from closedloop.policies.service import policy_in_force
+from closedloop.revenue.models import CustomerFeedback
+from closedloop.users.models import User
 
 TOP_CAMPAIGNS = 15
+# A response at or below 3 of 5 (6 of 10) is a low score: listed for the account's owner and marketing.
+LOW_SCORE = (3, 5)
+TOP_LOW_SCORES = 10
 
 
 def policies_used(session: Session, as_of: datetime) -> list[dict[str, Any]]:
@@ -38,6 +47,34 @@ def campaigns(url: str, period: tuple[date, date], as_of: datetime) -> list[dict
     return rows[:TOP_CAMPAIGNS]
 
 
+def satisfaction(url: str, *, session: Session, period: tuple[date, date], as_of: datetime) -> dict[str, Any]:
+    """The period's mean satisfaction (the `csat` metric, 5-point scale) and its lowest responses,
+    with the company, its owner and the comment (no personal contact data)."""
+    (csat,) = api.metrics(url, ["csat"], date_from=period[0], date_to=period[1], as_of=as_of)["results"]
+    zone = ZoneInfo(api.workspace(url).time_zone)
+    start = datetime.combine(period[0], time.min, zone)
+    end = min(datetime.combine(period[1] + timedelta(days=1), time.min, zone), as_of)
+    account_id = func.coalesce(CustomerFeedback.account_id, Lead.account_id)
+    rows = session.execute(
+        select(CustomerFeedback.score, CustomerFeedback.scale_max, CustomerFeedback.comment,
+               CustomerFeedback.occurred_at, Account.name, User.name, User.email)
+        .outerjoin(Lead, Lead.id == CustomerFeedback.lead_id)
+        .outerjoin(Account, Account.id == account_id)
+        .outerjoin(User, User.id == func.coalesce(Account.owner_id, Lead.owner_id))
+        .where(CustomerFeedback.occurred_at >= start, CustomerFeedback.occurred_at < end,
+               CustomerFeedback.score * LOW_SCORE[1] <= CustomerFeedback.scale_max * LOW_SCORE[0])
+        .order_by((CustomerFeedback.score / CustomerFeedback.scale_max).asc(), CustomerFeedback.occurred_at.desc(),
+                  CustomerFeedback.id.desc())
+        .limit(TOP_LOW_SCORES)
+    ).all()  # fmt: skip
+    low = [
+        {"score": f"{float(score):g}/{scale}", "comment": comment, "company": company, "owner": name or email,
+         "date": occurred.astimezone(zone).date().isoformat()}
+        for score, scale, comment, occurred, company, name, email in rows
+    ]  # fmt: skip
+    return {"csat": csat.get("value"), "responses": csat.get("denominator"), "low": low}
+
+
 def sections(url: str, *, session: Session, period: tuple[date, date], as_of: datetime) -> dict[str, Any]:
     """Everything a pack shows besides the agenda, measured at `as_of`."""
     return {
@@ -47,4 +84,5 @@ def sections(url: str, *, session: Session, period: tuple[date, date], as_of: da
             url, session=session, date_from=period[0], date_to=period[1], as_of=as_of
         ),
         "campaigns": campaigns(url, period, as_of),
+        "satisfaction": satisfaction(url, session=session, period=period, as_of=as_of),
     }

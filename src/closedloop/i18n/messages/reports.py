@@ -41,6 +41,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     "reports.h.followed_up": _m("Action items: before and after", "待辦事項：前後對照", "待办事项：前后对照"),
     "reports.h.review": _m("Review meeting", "檢討會議", "复盘会议"),
     "reports.h.campaigns": _m("Leads by campaign", "各活動名單數", "各活动线索数"),
+    "reports.h.satisfaction": _m(
+        "Customer satisfaction and support signals", "客戶滿意度與客服訊號", "客户满意度与客服信号"
+    ),
+    "reports.satisfaction.summary": _m(
+        "Mean CSAT {csat} of 5 from {responses} responses.",
+        "平均滿意度 {csat} 分（滿分 5 分），共 {responses} 則回饋。",
+        "平均满意度 {csat} 分（满分 5 分），共 {responses} 条反馈。",
+    ),
+    "reports.satisfaction.low": _m(
+        "Low scores (3 of 5 or below): for the account owner and marketing to follow up.",
+        "低分回饋（5 分制 3 分以下）：請客戶負責人與行銷跟進。",
+        "低分反馈（5 分制 3 分及以下）：请客户负责人与市场跟进。",
+    ),
+    "reports.col.date": _m("Date", "日期", "日期"),
+    "reports.col.company": _m("Company", "公司", "公司"),
+    "reports.col.comment": _m("Comment", "意見", "意见"),
     "reports.col.metric": _m("Metric", "指標", "指标"),
     "reports.col.before": _m("Before", "之前", "之前"),
     "reports.col.after": _m("Now", "目前", "目前"),
