@@ -6,6 +6,19 @@ until the store changes. Freshness is exact, never time-based: SQLite's `PRAGMA 
 changes on every commit by another connection; PostgreSQL's WAL position moves on every
 write. The token is read before copying, so a write racing the copy only causes one more
 refresh, never a stale answer. Queries written against `store.<table>` run unchanged.
+
+The PostgreSQL token is cluster-wide: a write to any database of the cluster (or a checkpoint)
+moves it, so a shared cluster makes queries read live more often than needed; that costs speed,
+never correctness. Per-database alternatives were weighed and refused because none is provably
+fresh: `pg_stat_database` counters (`xact_commit`, `tup_inserted + tup_updated + tup_deleted`)
+are flushed by each backend lazily (PostgreSQL 15+: at most once a second, deferred up to 60 s
+when the stats lock is busy), so a committed write can be invisible to them for seconds and a
+snapshot would be reused stale; `xact_commit` also moves on every read-only transaction,
+including the analytics layer's own. A change counter bumped by statement-level triggers is
+transactional and would be exact, but it needs a migration on every table the scorecard reads,
+costs every write statement an extra update (a single counter row serialises concurrent writers;
+a row per backend pid avoids that), and is skipped by `session_replication_role = replica`
+(`pg_restore --disable-triggers`, logical replication), so it stays out until the store owns it.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ def test_analytics_api_by_role(store, data) -> None:
     }
     mine = data.lead("2026-01-05 00:00", [("lead", "2026-01-05 00:00"), ("mql", "2026-01-06 00:00")],
                      owner_id=users["sales"].id, team_id=north, first_channel="Email")  # fmt: skip
-    data.lead("2026-01-05 00:00", [("lead", "2026-01-05 00:00")], first_channel="Email")  # nobody's
+    nobodys = data.lead("2026-01-05 00:00", [("lead", "2026-01-05 00:00")], first_channel="Email")
     session.commit()
     app = create_app(Settings(database_url=store.url, secret_key=secrets.token_urlsafe(40)))
     with TestClient(app) as client:
@@ -47,4 +47,12 @@ def test_analytics_api_by_role(store, data) -> None:
         assert get("drill", "viewer", stage="mql", stages="lead,mql").status_code == 403
         drilled = get("drill", "admin", stage="mql", stages="lead,mql", group="channel=Email").json()
         assert drilled["ids"] == [mine]
+        # Drill-through stays within the caller's scope: both leads for the admin, its own for sales.
+        everyone = get("drill", "admin", stage="lead", stages="lead,mql", group="channel=Email").json()
+        assert (everyone["ids"], everyone["total"]) == ([mine, nobodys], 2)
+        own = get("drill", "sales", stage="lead", stages="lead,mql", group="channel=Email")
+        assert own.status_code == 200, own.text
+        assert (own.json()["ids"], own.json()["total"]) == ([mine], 1)
+        own_metric = get("drill", "sales", metric="stage_count", from_stage="lead").json()
+        assert own_metric["ids"] == [mine]
         assert get("metrics", "admin", name="happiness").status_code == 422
