@@ -89,7 +89,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    # A database restart drops every pooled connection: the ping on checkout notices and reconnects,
+    # so the process recovers by itself; while it is down, connecting fails fast (refused) or
+    # within connect_timeout (an unreachable host), and requests answer 503 (closedloop.errors).
     kwargs.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 10)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     return create_engine(url, **kwargs)

@@ -65,3 +65,53 @@ class Conflict(UserError):
 
     http_status = 409
     title = "Conflict"
+
+
+# Seconds a client is asked to wait (Retry-After) while the database is unavailable.
+STORE_RETRY_AFTER = 5
+
+
+class StoreUnavailable(ClosedloopError):
+    """The database cannot be reached right now (down, restarting, out of connections): retry later.
+
+    Answered as 503 with `Retry-After`; nothing about the request is known to be saved, so the
+    client sends it again (capture event ids and Idempotency-Key make a resend count once).
+    """
+
+    retry_after = STORE_RETRY_AFTER
+
+
+def store_unavailable(exc: BaseException) -> bool:
+    """True when `exc` means the database is unreachable or its connection was lost, not a bug.
+
+    PostgreSQL: any DBAPI OperationalError or InterfaceError (refused or dropped connection,
+    "the database system is shutting down / starting up", an administrator's termination), a
+    connection SQLAlchemy invalidated, and a pool that had no connection to give in time.
+    SQLite: only a locked or unopenable file ("no such table" stays a 500: it is a bug).
+    """
+    from sqlalchemy import exc as sa
+
+    if isinstance(exc, StoreUnavailable | sa.TimeoutError):
+        return True
+    if not isinstance(exc, sa.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, sa.OperationalError | sa.InterfaceError):
+        return False
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        text = str(exc.orig).lower()
+        return "locked" in text or "unable to open" in text or "disk i/o" in text
+    return True
+
+
+def store_unavailable_problem(lang: str) -> dict[str, Any]:
+    """The problem+json body of a 503 while the database is unavailable, in `lang`."""
+    from closedloop.i18n import translate
+
+    return {
+        "type": "about:blank",
+        "title": translate("error.store_unavailable.title", lang),
+        "status": 503,
+        "detail": translate("error.store_unavailable", lang),
+    }

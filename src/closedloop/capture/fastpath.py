@@ -22,6 +22,13 @@ from closedloop.capture import service as capture_service
 from closedloop.capture.events import VISITOR_ID, BatchError, parse_batch
 from closedloop.capture.writer import Job
 from closedloop.clock import system_clock
+from closedloop.errors import (
+    STORE_RETRY_AFTER,
+    StoreUnavailable,
+    store_unavailable,
+    store_unavailable_problem,
+)
+from closedloop.i18n import normalise_language
 
 PATH = "/t/events"
 COOKIE = b"cl_vid"
@@ -91,7 +98,12 @@ class CaptureFastPath:
         key = key or body.get("k")
         if not isinstance(key, str) or not key:
             return None
-        site = state.site(key)
+        try:
+            site = state.site(key)
+        except Exception as exc:
+            if store_unavailable(exc):
+                return None  # the route looks again and answers 503 (the app's handler)
+            raise
         origin_bytes = headers.get(b"origin")
         origin = origin_bytes.decode("latin-1") if origin_bytes else None
         if site is None or not capture_service.origin_allowed(site.origins, origin):
@@ -113,7 +125,11 @@ class CaptureFastPath:
         assert origin is not None
 
         async def answer(send: Send) -> None:
-            flags = await state.writer.write(job)
+            try:
+                flags = await state.writer.write(job)
+            except StoreUnavailable:
+                await _unavailable(send, origin, headers)
+                return
             accepted = sum(flags)
             payload = json.dumps(
                 {"accepted": accepted, "duplicates": len(flags) - accepted, "quarantined": 0},
@@ -145,6 +161,24 @@ class CaptureFastPath:
             return {"type": "http.request", "body": b"", "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+async def _unavailable(send: Send, origin: str, headers: dict[bytes, bytes]) -> None:
+    """503 problem+json with Retry-After: the database is down; the snippet sends the batch again."""
+    lang = normalise_language(headers.get(b"accept-language", b"").decode("latin-1").split(",")[0])
+    payload = json.dumps(store_unavailable_problem(lang), ensure_ascii=False).encode()
+    out = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"retry-after", str(STORE_RETRY_AFTER).encode()),
+        (b"cache-control", b"no-store"),
+        (b"vary", b"Origin"),
+        (b"access-control-allow-origin", origin.encode("latin-1")),
+        (b"access-control-allow-credentials", b"true"),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": out})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def _cookie(headers: dict[bytes, bytes], vid: str | None, settings: Any, scope: Scope) -> bytes | None:

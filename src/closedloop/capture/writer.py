@@ -24,6 +24,7 @@ from closedloop.capture import service
 from closedloop.capture.events import CaptureEvent, FieldError
 from closedloop.clock import Clock, system_clock
 from closedloop.db import unit_of_work
+from closedloop.errors import StoreUnavailable, store_unavailable
 
 log = logging.getLogger(__name__)
 MAX_GROUP_EVENTS = 5000
@@ -112,7 +113,15 @@ class GroupWriter:
         try:
             with unit_of_work(self._factory) as session:
                 results = write_jobs(session, group, self._clock, self._rules_for(session))
-        except Exception:
+        except Exception as exc:
+            if store_unavailable(exc):
+                # The database is down or restarting: every job fails alike, so answer them all (503,
+                # Retry-After) rather than retrying each alone. The next group gets a fresh connection:
+                # the pool's pre-ping replaces the dead ones once the database is back.
+                log.warning("capture writer: database unavailable, %d requests refused: %s", len(group),
+                            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)  # fmt: skip
+                _answer([(job, None, StoreUnavailable(str(exc))) for job in group])
+                return
             if len(group) == 1:
                 log.exception("capture write failed")
                 _answer([(group[0], None, RuntimeError("capture write failed"))])

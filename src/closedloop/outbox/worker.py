@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from closedloop.clock import Clock, system_clock
 from closedloop.db import unit_of_work
-from closedloop.errors import ConfigurationError
+from closedloop.errors import ConfigurationError, store_unavailable
 from closedloop.notifications import channels, urlsafety
 from closedloop.notifications import facts as facts_module
 from closedloop.notifications import service as notify_service
@@ -386,7 +386,14 @@ class Worker:
         total = RunStats()
         while True:
             self.run_jobs(jobs or [])
-            stats = self.drain(should_stop=should_stop)
+            try:
+                stats = self.drain(should_stop=should_stop)
+            except Exception as exc:
+                if once or not store_unavailable(exc):
+                    raise
+                # The database is down or restarting: wait and try again; the pool reconnects by itself.
+                log.warning("outbox worker: database unavailable, retrying: %s", str(exc).splitlines()[0])
+                stats = RunStats()
             metrics.record_drain(stats)
             for name in ("messages", "sent", "failed", "dead"):
                 setattr(total, name, getattr(total, name) + getattr(stats, name))

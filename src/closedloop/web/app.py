@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import html
 import importlib
 import importlib.util
+import logging
 import os
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from closedloop import __version__
 from closedloop.config import Settings, get_settings
-from closedloop.errors import UserError
+from closedloop.errors import (
+    STORE_RETRY_AFTER,
+    StoreUnavailable,
+    UserError,
+    store_unavailable,
+    store_unavailable_problem,
+)
+from closedloop.i18n import normalise_language
+
+log = logging.getLogger(__name__)
 
 # Domain routers, included when their module exists: "module" exposing `router`.
 ROUTER_MODULES = (
@@ -110,13 +122,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers[name] = value
         return response
 
+    @app.exception_handler(StoreUnavailable)
+    @app.exception_handler(sa_exc.DBAPIError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        """The database is down or restarting: a clear 503 with Retry-After, never a traceback."""
+        if not store_unavailable(exc):
+            raise exc  # a real bug: the server's 500 handler logs it
+        lang = normalise_language(
+            request.query_params.get("lang") or request.headers.get("accept-language", "").split(",")[0]
+        )
+        log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        body = store_unavailable_problem(lang)
+        headers = {"Retry-After": str(STORE_RETRY_AFTER), "Cache-Control": "no-store"}
+        if _is_api(request):
+            return JSONResponse(body, 503, headers, media_type="application/problem+json")
+        title, detail = html.escape(body["title"]), html.escape(body["detail"])
+        page = f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{title}</title>'
+        return HTMLResponse(f"{page}<h1>{title}</h1><p>{detail}</p></html>", 503, headers)
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
         try:
             with app.state.session_factory() as session:
                 session.execute(text("SELECT 1"))
         except Exception as exc:  # the store is unreachable: report it, do not crash
-            return problem(503, "Store unavailable", type(exc).__name__)
+            answer = problem(503, "Store unavailable", type(exc).__name__)
+            answer.headers["Retry-After"] = str(STORE_RETRY_AFTER)
+            return answer
         return JSONResponse({"status": "ok", "version": __version__})
 
     @app.get("/favicon.ico", include_in_schema=False)

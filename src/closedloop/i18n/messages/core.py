@@ -63,4 +63,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "資料庫 {url} 已是最新結構",
         "zh-CN": "数据库 {url} 已是最新结构",
     },
+    # The database is down or restarting: every request answers 503 with Retry-After.
+    "error.store_unavailable.title": {
+        "en": "Service temporarily unavailable",
+        "zh-TW": "服務暫時無法使用",
+        "zh-CN": "服务暂时不可用",
+    },
+    "error.store_unavailable": {
+        "en": "The database cannot be reached right now (it may be restarting). "
+        "Please try again in a few seconds.",
+        "zh-TW": "目前無法連線到資料庫（可能正在重新啟動），請過幾秒再試一次。",
+        "zh-CN": "目前无法连接到数据库（可能正在重新启动），请过几秒再试一次。",
+    },
 }
