@@ -78,10 +78,16 @@ def _segment_counts(
     groups = ", ".join("(" + ", ".join(f"g_{d}" for d in s) + ")" for s in sets)
     sql = rel.with_clause(c.ctes) + (
         f"SELECT {', '.join(f'g_{d}' for d in dims)}, {flags}, count(*) FILTER (WHERE den) AS n,"
-        f" count(*) FILTER (WHERE den AND num) AS x FROM facts GROUP BY GROUPING SETS ({groups}, ())"
+        f" count(*) FILTER (WHERE den AND num) AS x, count(*) FILTER (WHERE imm) AS i"
+        f" FROM facts GROUP BY GROUPING SETS ({groups}, ())"
     )
     return [
-        {"group": {d: r[f"g_{d}"] for d in dims if r[f"k_{d}"] == 0}, "n": int(r["n"]), "x": int(r["x"])}
+        {
+            "group": {d: r[f"g_{d}"] for d in dims if r[f"k_{d}"] == 0},
+            "n": int(r["n"]),
+            "x": int(r["x"]),
+            "immature": int(r["i"]),
+        }
         for r in snapshot.rows(url, sql, c.sql.params)
     ]
 
@@ -128,14 +134,19 @@ def mix_vs_rate(
 ) -> dict[str, Any]:  # fmt: skip
     """Split the change of a mature-cohort conversion between two periods into mix and rate parts
     (`scope`: the caller's aggregate row scope, as every other analytics call takes it)."""
-    periods = []
+    periods, sizes = [], []
     for start, end in (before, after):
         sl = slice_for(
             url, date_from=start, date_to=end, as_of=as_of, window=window, where=where, scope=scope
         )
         rows = _segment_counts(url, sl, from_stage, to_stage, [(dimension,)])
         periods.append({r["group"][dimension]: (r["n"], r["x"]) for r in rows if r["group"] and r["n"]})
+        total = next((r for r in rows if not r["group"]), {"n": 0, "immature": 0})
+        sizes.append((total["n"], total["immature"]))
     result = shift_share(periods[0], periods[1])
+    # Only mature cohorts are compared: leads too young to have converted are left out and counted.
     return {"dimension": dimension, "from_stage": from_stage, "to_stage": to_stage, "as_of": sl.iso(sl.as_of),
             "rate_before": result.before, "rate_after": result.after, "change": result.change,
-            "mix": result.mix, "rate": result.rate, "segments": result.segments}  # fmt: skip
+            "mix": result.mix, "rate": result.rate, "segments": result.segments,
+            "leads": {"before": sizes[0][0], "after": sizes[1][0]},
+            "immature": {"before": sizes[0][1], "after": sizes[1][1]}}  # fmt: skip

@@ -110,6 +110,9 @@ def answers(url: str) -> dict[str, Any]:
     out["funnel fiscal"] = api.funnel(url, date_from="FY2025-Q4", as_of="2026-06-30")
     out["funnel as-of"] = api.funnel(url, by=["industry"], **{**PERIOD, "as_of": "2026-02-10T12:00"})
     out["cohorts"] = insights.cohorts(url, months=4, **PERIOD)
+    out["cohorts week"] = insights.cohorts(url, grain="week", months=2, **PERIOD)
+    out["mix young"] = insights.mix_vs_rate(url, dimension="industry", before=("2026-01-01", "2026-01-31"), after=(
+        "2026-02-01", "2026-06-30"), from_stage="lead", to_stage="mql", as_of="2026-06-30")  # fmt: skip
     out["root cause"] = insights.root_cause(url, from_stage="lead", to_stage="mql", dimensions=("region", "industry"),
                                             **PERIOD)  # fmt: skip
     out["mix"] = insights.mix_vs_rate(url, dimension="region", before=("2026-01-01", "2026-01-31"), after=(
@@ -139,6 +142,18 @@ def test_sqlite_and_postgresql_answer_identically(stores: list[Store]) -> None:
     # FY2025 starts April 2025, so its Q4 is January..March 2026: all 360 grid leads, none of June's.
     fiscal = sqlite["funnel fiscal"]["rows"][0]
     assert fiscal["counts"]["lead"] == len(REGIONS) * len(INDUSTRIES) * PER_CELL
+    # ISO week 2026-W01 ends Sunday Jan 4 (Taipei): leads at 09:00 Jan 1 and every 4 hours to 21:00 Jan 4.
+    assert (sqlite["cohorts week"]["rows"][0]["cohort"], sqlite["cohorts week"]["rows"][0]["leads"]) == (
+        "2026-W01",
+        22,
+    )
+    # Mix versus rate books nothing on the June lead (too young to have converted): it is left out, counted.
+    young = sqlite["mix young"]
+    assert young["immature"] == {"before": 0, "after": 1}
+    # Lead k is created at 09:00 Jan 1 Taipei + 4k hours: January (744 local hours) holds k = 0..183.
+    january = sum(1 for k in range(360) if 9 + 4 * k < 31 * 24)
+    assert young["leads"]["before"] + young["leads"]["after"] == 360 and young["leads"]["before"] == january
+    assert young["mix"] + young["rate"] == pytest.approx(young["change"], abs=1e-12)
 
 
 def test_root_cause_finds_a_planted_pair_of_dimensions_on_both_stores(stores: list[Store]) -> None:
