@@ -1,12 +1,14 @@
 """Touchpoint file import speed: validated rows/s into SQLite and peak memory (SPEC/issue 4 targets).
 
-Usage: .venv/bin/python benchmarks/import_bench.py [--rows 1000000] [--leads 100000] [--repeat 1]
+Usage: .venv/bin/python benchmarks/import_bench.py [--rows 1000000] [--leads 100000] [--repeat 3]
 
 Writes a generated CSV (lead_email, occurred_at, type, utm_*, gclid/fbclid, referrer) to a temp
 dir, loads the leads it references straight into a fresh SQLite store, then runs the import in a
 child process (so its peak RSS is measured alone) and prints rows/s and peak RSS. The peer run
 in the same process is a plain `csv` module pass over the same file (read + split only), so the
-ratio says how far the import is from the cost of merely reading the file.
+ratio says how far the import is from the cost of merely reading the file; the second peer is a
+bare executemany of ready-made rows into the same schema (its unique and foreign keys), the SQLite
+floor. Each repeat runs the floor and then the import, so their medians share the machine's load.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import argparse
 import csv
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -121,6 +122,12 @@ def insert_floor(url: str, rows: int, leads: int) -> tuple[float, float]:
         raw.close()
 
 
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -133,7 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--leads", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     import json
 
@@ -141,17 +148,22 @@ def main() -> None:
         path = Path(tmp) / "touchpoints.csv"
         write_file(path, args.rows, args.leads)
         peer, peer_cpu = csv_pass(path)
-        floor, floor_cpu = insert_floor(f"sqlite:///{tmp}/floor.db", args.rows, args.leads)
-        runs = []
+        runs, floors = [], []
         for i in range(args.repeat):
+            # The floor and the import alternate, so both medians see the same machine load.
+            floors.append(insert_floor(f"sqlite:///{tmp}/floor_{i}.db", args.rows, args.leads))
             url = f"sqlite:///{tmp}/bench_{i}.db"
             seed_leads(url, args.leads)
             out = subprocess.run([sys.executable, "-c", CHILD, url, str(path)], capture_output=True, text=True,
                                  check=True)  # fmt: skip
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        seconds = sorted(r["seconds"] for r in runs)[len(runs) // 2]
-        cpu = sorted(r.get("cpu", 0.0) for r in runs)[len(runs) // 2]
-        rss = max(r["rss_mb"] for r in runs)
+            for name in (f"floor_{i}.db", f"bench_{i}.db"):
+                for suffix in ("", "-wal", "-shm"):
+                    Path(tmp, name + suffix).unlink(missing_ok=True)
+        seconds = median([r["seconds"] for r in runs])
+        cpu = median([r.get("cpu", 0.0) for r in runs])
+        rss = median([r["rss_mb"] for r in runs])
+        floor, floor_cpu = median([f[0] for f in floors]), median([f[1] for f in floors])
         size_mb = path.stat().st_size / 1e6
     print(f"machine      {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
           f"python={platform.python_version()}")  # fmt: skip
@@ -160,17 +172,19 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f} (wall times are inflated by other work; CPU s less so)")
     print(f"{'run':<34}{'median s':>10}{'CPU s':>8}{'rows/s':>12}{'rows/CPU s':>12}{'peak RSS MB':>13}")
     for name, wall, used, mb in (
-        ("import touchpoints", seconds, cpu, f"{rss:,.0f}"),
+        ("import touchpoints (median)", seconds, cpu, f"{rss:,.0f}"),
         ("peer: csv.reader pass", peer, peer_cpu, ""),
-        ("peer: bare SQLite executemany", floor, floor_cpu, ""),
+        ("peer: bare executemany (median)", floor, floor_cpu, ""),
     ):
         print(
             f"{name:<34}{wall:>10.2f}{used:>8.2f}{args.rows / wall:>12,.0f}{args.rows / used:>12,.0f}{mb:>13}"
         )
     print(f"ratio import/csv.reader: {seconds / peer:.1f}x wall, {cpu / peer_cpu:.1f}x CPU; "
           f"import/bare insert: {seconds / floor:.1f}x wall, {cpu / floor_cpu:.1f}x CPU")  # fmt: skip
+    print("runs (wall s / CPU s / peak RSS MB): import "
+          + ", ".join(f"{r['seconds']:.1f}/{r['cpu']:.1f}/{r['rss_mb']:.0f}" for r in runs)
+          + "; bare insert " + ", ".join(f"{w:.1f}/{c:.1f}" for w, c in floors))  # fmt: skip
     print(f"inserted {runs[0]['inserted']:,}, rejected {runs[0]['rejected']:,}, status {runs[0]['status']}")
-    _ = resource
 
 
 if __name__ == "__main__":

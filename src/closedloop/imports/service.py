@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import queue
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -253,6 +256,11 @@ def _run_chunks(
     progress: bool,
     on_rows: Callable[[int], None] | None = None,
 ) -> None:
+    """Read (and, for kinds with a database-free `validate`, check) the next chunk on a reader
+    thread while this thread writes the current one: the CSV parser, Arrow kernels and SQLite
+    release the GIL, so on two cores the two overlap. At most three chunks are in memory at once
+    (one being written, one handed over, one being read).
+    """
     from tqdm import tqdm
 
     bar = tqdm(
@@ -262,22 +270,79 @@ def _run_chunks(
         desc=ctx.report.kind,
         mininterval=0.5,
     )
-    first_column = table.columns[:1]
+    validate = getattr(processor, "validate", None)
+    write_checked = getattr(processor, "write_checked", None)
+    if validate is None or write_checked is None:
+        validate, write_checked = None, processor.process
     try:
-        for frame in table.chunks(chunk_rows):
-            if len(frame) and first_column:
-                totals = _total_rows(frame, table.columns)
-                if totals.any():
-                    ctx.report.skipped_total_rows += int(totals.sum())
-                    frame = frame.loc[~totals]
-            ctx.report.rows_total += len(frame)
-            if len(frame):
-                processor.process(ctx, frame)
-            bar.update(len(frame))
-            if on_rows is not None:
-                on_rows(ctx.report.rows_total)
+        with closing(_read_ahead(ctx, table, chunk_rows, validate)) as chunks:
+            for totals, frame, checked in chunks:
+                ctx.report.skipped_total_rows += totals
+                ctx.report.rows_total += len(frame)
+                if len(frame):
+                    write_checked(ctx, checked)
+                bar.update(len(frame))
+                if on_rows is not None:
+                    on_rows(ctx.report.rows_total)
     finally:
         bar.close()
+
+
+_DONE = object()
+
+
+def _read_ahead(
+    ctx: ImportContext, table: Table, chunk_rows: int, validate: Callable[[ImportContext, Any], Any] | None
+) -> Iterator[tuple[int, Any, Any]]:
+    """(total rows skipped, frame, checked chunk or the frame) per chunk, produced one chunk ahead
+    on a daemon thread; its exceptions are raised here, and leaving early stops it."""
+    first_column = table.columns[:1]
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        chunks = table.chunks(chunk_rows)
+        try:
+            for frame in chunks:
+                skipped = 0
+                if len(frame) and first_column:
+                    totals = _total_rows(frame, table.columns)
+                    if totals.any():
+                        skipped = int(totals.sum())
+                        frame = frame.loc[~totals]
+                checked = validate(ctx, frame) if validate is not None and len(frame) else frame
+                if not put((skipped, frame, checked)):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the importing thread, raised there
+            put(exc)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    reader = threading.Thread(target=produce, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=5)
 
 
 def _total_rows(frame: Any, columns: list[str]) -> Any:

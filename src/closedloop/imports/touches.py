@@ -42,6 +42,32 @@ CHANNEL_NAMES = {c.casefold(): c for c in channel_rules.CHANNELS}
 _SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
 
 
+class CheckedChunk:
+    """One chunk after the database-free checks: its columns, errors so far and rejected rows."""
+
+    def __init__(self, frame: pd.DataFrame, df: pd.DataFrame, reverse: dict[str, str]) -> None:
+        self.frame, self.df, self.reverse = frame, df, reverse
+        self.rows = frame[ROW_COLUMN].to_numpy()
+        self.bad = np.zeros(len(df), dtype=bool)
+        self.errors: list[RowError] = []
+        self.occurred: pd.Series
+        self.explicit: pd.Series
+        self.canonical: pd.Series
+        self.derived: pd.Series
+
+    def fail(self, mask: Any, column: str | None, reason: str, values: pd.Series | None = None) -> None:
+        """Reject the rows of `mask` for `reason` (one error per row, showing the cell of `column`)."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        shown = values if values is not None else (self.df[column] if column else None)
+        label = self.reverse.get(column, column) if column else None
+        for i in np.flatnonzero(mask):
+            value = None if shown is None else str(shown.iloc[i])
+            self.errors.append(RowError(int(self.rows[i]), label, value, reason))
+        self.bad[mask] = True
+
+
 class TouchpointsProcessor:
     """Validates a chunk with column operations, resolves leads/visitors/campaigns, bulk-writes."""
 
@@ -54,8 +80,18 @@ class TouchpointsProcessor:
         ctx.cache["visitors"] = {}
         ctx.cache["campaigns"] = {}
         ctx.cache["first_touch"] = None
+        # Columns neither in the file nor given a constant: nothing to check, NULL to write.
+        m = ctx.mapping
+        optional = (*TEXT_FIELDS, *URL_FIELDS, "event_name")
+        blank = {g for g in optional if g not in m.mapped.values()}
+        ctx.cache["blank"] = blank - {g for g, constant in m.constants.items() if constant}
 
     def process(self, ctx: ImportContext, frame: pd.DataFrame) -> None:
+        self.write_checked(ctx, self.validate(ctx, frame))
+
+    def validate(self, ctx: ImportContext, frame: pd.DataFrame) -> CheckedChunk:
+        """The checks that need no database: safe on the reader thread (reads only the mapping,
+        the time zone and the rules `prepare` put in the cache; writes nothing shared)."""
         m = ctx.mapping
         df = pd.DataFrame(index=frame.index)
         fill: dict[str, pd.Series] = {}
@@ -80,31 +116,14 @@ class TouchpointsProcessor:
                 if constant not in fill:  # one array per constant, shared by the columns that need it
                     fill[constant] = pd.Series(constant, index=df.index, dtype="str")
                 df[generic] = fill[constant]
-        # Columns neither in the file nor given a constant: nothing to check, NULL to write.
-        optional = (*TEXT_FIELDS, *URL_FIELDS, "event_name")
-        blank = ctx.cache["blank"] = {g for g in optional if g not in m.mapped.values()}
-        blank -= {g for g, constant in m.constants.items() if constant}
-        rows = frame[ROW_COLUMN].to_numpy()
-        bad = np.zeros(len(df), dtype=bool)
-        reverse = {generic: column for column, generic in m.mapped.items()}
-        errors: list[RowError] = []
-
-        def fail(mask: Any, column: str | None, reason: str, values: pd.Series | None = None) -> None:
-            mask = np.asarray(mask, dtype=bool)
-            if not mask.any():
-                return
-            shown = values if values is not None else (df[column] if column else None)
-            label = reverse.get(column, column) if column else None
-            for i in np.flatnonzero(mask):
-                value = None if shown is None else str(shown.iloc[i])
-                errors.append(RowError(int(rows[i]), label, value, reason))
-            bad[mask] = True
-
+        blank = ctx.cache["blank"]
+        chunk = CheckedChunk(frame, df, {generic: column for column, generic in m.mapped.items()})
+        fail = chunk.fail
         extras = [c for c in frame.columns if c.startswith("__extra_")]
         if extras:
             overflow = (frame[extras].astype(str).apply(lambda c: c.str.strip() != "")).any(axis=1).to_numpy()
             fail(overflow, None, "row has more fields than the header")
-        occurred = columns_ops.parse_timestamps(df["occurred_at"], ctx.tz)
+        occurred = chunk.occurred = columns_ops.parse_timestamps(df["occurred_at"], ctx.tz)
         fail((df["occurred_at"] == "").to_numpy(), "occurred_at", "required")
         fail((occurred.isna() & (df["occurred_at"] != "")).to_numpy(), "occurred_at", "not a date/time")
         df["type"] = df["type"].str.lower().replace("", "other")
@@ -118,8 +137,8 @@ class TouchpointsProcessor:
             fail(long_name, "event_name", f"longer than {MAX_EVENT_NAME} characters")
         # Columns no generic column names become the touch's properties (SPEC section 7: custom fields).
         df["properties"] = properties_column(frame, m.custom)
-        explicit = df["channel"] != ""
-        canonical = df["channel"].str.casefold().map(CHANNEL_NAMES)
+        explicit = chunk.explicit = df["channel"] != ""
+        canonical = chunk.canonical = df["channel"].str.casefold().map(CHANNEL_NAMES)
         fail((explicit & canonical.isna()).to_numpy(), "channel", "not a channel of the channel rules")
         no_ref = (df["lead_external_id"] == "") & (df["lead_email"] == "") & (df["visitor_id"] == "")
         fail(
@@ -128,9 +147,16 @@ class TouchpointsProcessor:
             "one of lead_external_id, lead_email or visitor_id is required",
             df["lead_email"],
         )
-        lead_ids = self._resolve_leads(ctx, df, fail)
-        ok = ~bad
-        self._reject(ctx, frame, errors)
+        # Every row's rule-derived channel (rows later rejected included: one pass per combination).
+        chunk.derived = columns_ops.derive_channels_grouped(df, ctx.cache["rules"])
+        return chunk
+
+    def write_checked(self, ctx: ImportContext, chunk: CheckedChunk) -> None:
+        """The checks that read the store (leads), then the chunk's writes: on the importing thread."""
+        frame, df = chunk.frame, chunk.df
+        lead_ids = self._resolve_leads(ctx, df, chunk.fail)
+        ok = ~chunk.bad
+        self._reject(ctx, frame, chunk.errors)
         if not ok.any():
             return
         every = bool(ok.all())  # the common case: no row filtering (a take over every column) at all
@@ -139,13 +165,12 @@ class TouchpointsProcessor:
             return series if every else series[ok]
 
         good = df.copy() if every else df.loc[ok].copy()
-        good["occurred_at"] = kept(occurred)
+        good["occurred_at"] = kept(chunk.occurred)
         good["lead_id"] = kept(lead_ids)
         good["visitor_id"] = self._resolve_visitors(ctx, good["visitor_id"], good["occurred_at"])
         good["campaign_id"] = self._resolve_campaigns(ctx, good)
-        good["channel_explicit"] = kept(explicit)
-        derived = columns_ops.derive_channels_grouped(good, ctx.cache["rules"])
-        good["channel"] = kept(canonical).where(good["channel_explicit"], derived)
+        good["channel_explicit"] = kept(chunk.explicit)
+        good["channel"] = kept(chunk.canonical).where(good["channel_explicit"], kept(chunk.derived))
         self._write(ctx, good)
 
     def _reject(self, ctx: ImportContext, frame: pd.DataFrame, errors: list[RowError]) -> None:
