@@ -1,4 +1,5 @@
-"""The worker's scheduled jobs (SLA breaches, score decay, predictive scores, report packs), run between deliveries."""
+"""The worker's scheduled jobs (SLA breaches and warnings, goals at risk, score decay, predictive scores,
+report packs), run between deliveries."""
 
 from __future__ import annotations
 
@@ -27,6 +28,18 @@ def _detect_breaches(session: Session, clock: Clock) -> object:
     return handoff_service.detect_breaches(session, clock)
 
 
+def _warn_sla(session: Session, clock: Clock) -> object:
+    from closedloop.notifications import alerts
+
+    return alerts.warn_sla(session, clock)
+
+
+def _goals_at_risk(session: Session, clock: Clock) -> object:
+    from closedloop.notifications import alerts
+
+    return alerts.goals_at_risk(session, clock)
+
+
 def _rescore(session: Session, clock: Clock) -> object:
     from closedloop.scoring import service as scoring_service
 
@@ -51,11 +64,15 @@ def default_jobs(
     rescore_every: timedelta,
     predictive_every: timedelta = timedelta(hours=6),
     reports_every: timedelta = timedelta(minutes=15),
+    goals_every: timedelta = timedelta(hours=6),
 ) -> list[ScheduledJob]:
-    """SLA breaches (escalations go out through this outbox), score decay, predictive scoring and drift,
-    and the report packs subscribers receive by email after each week or month."""
+    """SLA breaches (escalations go out through this outbox) and warnings before them, goals at risk,
+    score decay, predictive scoring and drift, and the report packs subscribers receive by email after
+    each week or month."""
     return [
         ScheduledJob("sla_breaches", breaches_every, _detect_breaches),
+        ScheduledJob("sla_warnings", breaches_every, _warn_sla),
+        ScheduledJob("goals_at_risk", goals_every, _goals_at_risk),
         ScheduledJob("rescore", rescore_every, _rescore),
         ScheduledJob("predictive", predictive_every, _predictive),
         ScheduledJob("report_delivery", reports_every, _report_delivery),
