@@ -13,8 +13,9 @@ never correctness. Per-database alternatives were weighed and refused because no
 fresh: `pg_stat_database` counters (`xact_commit`, `tup_inserted + tup_updated + tup_deleted`)
 are flushed by each backend lazily (PostgreSQL 15+: at most once a second, deferred up to 60 s
 when the stats lock is busy), so a committed write can be invisible to them for seconds and a
-snapshot would be reused stale; `xact_commit` also moves on every read-only transaction,
-including the analytics layer's own. A change counter bumped by statement-level triggers is
+snapshot would be reused stale; `pg_stat_reset()` or a crash restart sets them back, so an old
+value (the token of an older copy) can come back; `xact_commit` also moves on every read-only
+transaction, including the analytics layer's own. A change counter bumped by statement-level triggers is
 transactional and would be exact, but it needs a migration on every table the scorecard reads,
 costs every write statement an extra update (a single counter row serialises concurrent writers;
 a row per backend pid avoids that), and is skipped by `session_replication_role = replica`
