@@ -83,3 +83,43 @@ def test_scorecard_api_for_every_role(history) -> None:
             ).status_code
             == 401
         )
+
+
+def test_goals_on_sqls_pipeline_revenue_and_sla_with_owners(history) -> None:
+    """The other goal metrics the issue names, on the same March (worked out from conftest.py):
+    - SQLs (sales): real SQL events L1 03-05, L4 03-11, L5 03-12, L7 03-13 = 4 of 8; run-rate 4 x 31/16.
+    - Pipeline created (joint): deals created 03-03 (1,000 and 500) and 03-10 (1,000 and 3,000) = 5,500 TWD.
+    - Revenue (joint): won 03-06 (1,000), 03-12 (1,000), 03-14 (3,000) = 5,000 of 10,000 TWD.
+    - SLA compliance (sales): 1 of the 2 decided hand-offs = 0.5 of 0.9; a rate forecasts as it stands.
+    Joint goals count for both teams; each goal keeps its owner."""
+    store, session = history["store"], history["session"]
+    march = {"period_start": date(2026, 3, 1), "period_end": date(2026, 3, 31)}
+    owner = history["manager"]
+    session.add_all([
+        Goal(name="SQLs", metric="stage_count", side="sales", target=Decimal(8), filters={"stage": "sql"},
+             owner_id=owner, **march),
+        Goal(name="Pipeline", metric="pipeline_created", side="joint", target=Decimal(11000), unit="money",
+             currency="TWD", owner_id=history["ae"], **march),
+        Goal(name="Revenue", metric="won_amount", side="joint", target=Decimal(10000), unit="money",
+             currency="TWD", owner_id=owner, **march),
+        Goal(name="SLA", metric="sla_compliance", side="sales", target=Decimal("0.9"), unit="ratio",
+             owner_id=owner, **march),
+    ])  # fmt: skip
+    session.commit()
+    card = joint_scorecard(
+        store.url, session=session, date_from="2026-03-01", date_to="2026-03-31", as_of=AS_OF
+    )
+    goals = {g["goal"]: g for g in card["goals"]}
+    got = {name: (g["side"], g["owner_id"], g["actual"], g["target"]) for name, g in goals.items()}
+    assert got == {
+        "SQLs": ("sales", owner, 4, 8.0),
+        "Pipeline": ("joint", history["ae"], 5500.0, 11000.0),
+        "Revenue": ("joint", owner, 5000.0, 10000.0),
+        "SLA": ("sales", owner, 0.5, 0.9),
+    }
+    assert goals["SQLs"]["forecast"] == pytest.approx(4 * 31 / 16)
+    assert goals["Pipeline"]["attainment"] == pytest.approx(0.5)
+    assert goals["Revenue"]["forecast"] == pytest.approx(5000 * 31 / 16)
+    assert (goals["SLA"]["attainment"], goals["SLA"]["forecast"]) == (pytest.approx(0.5 / 0.9), 0.5)
+    assert card["teams"]["marketing"]["goals"] == ["Pipeline", "Revenue"]
+    assert card["teams"]["sales"]["goals"] == ["SQLs", "Pipeline", "Revenue", "SLA"]
