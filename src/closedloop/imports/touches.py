@@ -85,6 +85,26 @@ class TouchpointsProcessor:
         optional = (*TEXT_FIELDS, *URL_FIELDS, "event_name")
         blank = {g for g in optional if g not in m.mapped.values()}
         ctx.cache["blank"] = blank - {g for g, constant in m.constants.items() if constant}
+        ctx.cache["written"] = self._written_keys(ctx)
+
+    @staticmethod
+    def _written_keys(ctx: ImportContext) -> set[int] | None:
+        """An empty set when no stored touch has an external id yet (SQLite), else None.
+
+        The import job's row is flushed before `prepare`, so this transaction holds SQLite's write
+        lock until it ends: no other writer can add a touch meanwhile. A key whose hash is not
+        among the keys this import has written is then provably not stored, and the per-chunk
+        probe of the external-id index is needed only for keys whose hash is (repeats across
+        chunks, or a 64-bit collision). PostgreSQL always probes.
+        """
+        session = ctx.session
+        if session.get_bind().dialect.name != "sqlite":
+            return None
+        raw = session.connection().connection.driver_connection
+        if not raw.in_transaction:
+            return None
+        stored = raw.execute("SELECT max(external_id) FROM touchpoints").fetchone()[0]
+        return set() if stored is None else None
 
     def process(self, ctx: ImportContext, frame: pd.DataFrame) -> None:
         self.write_checked(ctx, self.validate(ctx, frame))
@@ -253,7 +273,7 @@ class TouchpointsProcessor:
         if repeated.any():
             good = good.loc[~repeated]
         ctx.report.unchanged += before - len(good)
-        existing = self._existing(session, good["external_id"].tolist())
+        existing = self._existing(session, self._maybe_stored(ctx, good["external_id"]))
         is_new = ~good["external_id"].isin(existing.index)
         new = good if bool(is_new.all()) else good.loc[is_new]
         if len(new):
@@ -264,6 +284,17 @@ class TouchpointsProcessor:
         if len(old):
             self._update(ctx, old, existing)
         self._note_first_touches(ctx, good)
+
+    def _maybe_stored(self, ctx: ImportContext, keys: pd.Series) -> list[str]:
+        """The keys that may already be stored: all of them, or (see `_written_keys`) only those
+        whose hash this import has written before."""
+        written: set[int] | None = ctx.cache.get("written")
+        if written is None:
+            return keys.tolist()
+        hashes = pd.util.hash_array(keys.to_numpy(dtype=object), categorize=False).tolist()
+        maybe = [key for key, h in zip(keys.tolist(), hashes, strict=True) if h in written]
+        written.update(hashes)  # every key of the chunk is stored once the chunk is written
+        return maybe
 
     def _existing(self, session: Session, keys: list[str]) -> pd.DataFrame:
         """The stored touches among `keys`: a cheap key probe first, full rows only for the matches."""
