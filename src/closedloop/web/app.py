@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from closedloop import __version__
 from closedloop.config import Settings, get_settings
@@ -79,6 +80,47 @@ def problem(status: int, title: str, detail: str, **extra: object) -> JSONRespon
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
+def _unavailable(request: Request, exc: BaseException) -> Response:
+    """The database is down or restarting: a clear 503 with Retry-After, never a traceback."""
+    lang = normalise_language(
+        request.query_params.get("lang") or request.headers.get("accept-language", "").split(",")[0]
+    )
+    log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    body = store_unavailable_problem(lang)
+    headers = {"Retry-After": str(STORE_RETRY_AFTER), "Cache-Control": "no-store"}
+    if _is_api(request):
+        return JSONResponse(body, 503, headers, media_type="application/problem+json")
+    title, detail = html.escape(body["title"]), html.escape(body["detail"])
+    page = f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{title}</title>'
+    return HTMLResponse(f"{page}<h1>{title}</h1><p>{detail}</p></html>", 503, headers)
+
+
+class DatabaseGuard:
+    """ASGI middleware answering 503 for a database outage met by middleware (the idempotency
+    claim), which the app's exception handlers never see; anything else passes through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started or not store_unavailable(exc):
+                raise
+            await _unavailable(Request(scope), exc)(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for the configured store; refuses to start without a valid secret key."""
     settings = settings or get_settings()
@@ -126,20 +168,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(sa_exc.DBAPIError)
     @app.exception_handler(sa_exc.TimeoutError)
     async def database_unavailable(request: Request, exc: Exception) -> Response:
-        """The database is down or restarting: a clear 503 with Retry-After, never a traceback."""
         if not store_unavailable(exc):
             raise exc  # a real bug: the server's 500 handler logs it
-        lang = normalise_language(
-            request.query_params.get("lang") or request.headers.get("accept-language", "").split(",")[0]
-        )
-        log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        body = store_unavailable_problem(lang)
-        headers = {"Retry-After": str(STORE_RETRY_AFTER), "Cache-Control": "no-store"}
-        if _is_api(request):
-            return JSONResponse(body, 503, headers, media_type="application/problem+json")
-        title, detail = html.escape(body["title"]), html.escape(body["detail"])
-        page = f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{title}</title>'
-        return HTMLResponse(f"{page}<h1>{title}</h1><p>{detail}</p></html>", 503, headers)
+        return _unavailable(request, exc)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
@@ -163,6 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from closedloop.web import security
 
     idempotency.install(app)
+    app.add_middleware(DatabaseGuard)  # outside the idempotency claim: a database outage there is a 503
     security.install(app)
     from closedloop.capture import fastpath
 
