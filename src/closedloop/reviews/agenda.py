@@ -120,10 +120,15 @@ def item_dict(item: ActionItem) -> dict[str, Any]:
 def root_cause_findings(
     url: str, *, date_to: date, as_of: datetime, lang: str | None = None
 ) -> list[dict[str, Any]]:
-    """The top MQL->SQL root-cause findings over the mature cohorts of the last weeks."""
+    """The top MQL->SQL root-cause findings over the mature cohorts of the last weeks.
+
+    MQL->SQL within FOLLOW_UP_DAYS, as in "leads or follow-up": under the workspace's conversion window
+    (90 days by default) no MQL of the last twelve weeks would be mature yet, and there would never be
+    anything to find.
+    """
     from closedloop.analytics.insights import root_cause
 
-    found = root_cause(url, from_stage="mql", to_stage="sql", pairs=False, as_of=as_of,
+    found = root_cause(url, from_stage="mql", to_stage="sql", pairs=False, as_of=as_of, window=FOLLOW_UP_DAYS,
                        date_from=date_to - timedelta(weeks=ROOT_CAUSE_WEEKS), date_to=date_to)  # fmt: skip
     return [{"group": f["group"], "n": f["n"], "rate": f["rate"], "rest_rate": f["rest_rate"],
              "q_value": f["q_value"], "sentences": f["sentences"]} for f in found["findings"][:3]]  # fmt: skip
