@@ -47,7 +47,11 @@ NAV: tuple[tuple[str, str, Callable[[Actor], bool]], ...] = (
     ("/reviews", "web.nav.reviews", lambda a: policy.allowed(a, "reviews", "read")),
     ("/glossary", "web.nav.glossary", lambda a: policy.allowed(a, "reviews", "read")),
     # Settings: every role but viewers opens the areas its role owns (web/pages/settings.py).
-    ("/settings", "web.nav.settings", lambda a: a.is_system or a.role in ("admin", "manager", "marketing", "sales")),
+    (
+        "/settings",
+        "web.nav.settings",
+        lambda a: a.is_system or a.role in ("admin", "manager", "marketing", "sales"),
+    ),
 )
 
 
@@ -236,13 +240,26 @@ def json_block(value: Any) -> str:
 
 
 def render(page: Page, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A page in the base layout, never cached (it holds personal data and the CSRF token)."""
+    """A page in the base layout, never cached (it holds personal data and the CSRF token).
+
+    Form errors (`errors`) and the notice (`flash`) may carry a service's English message: they
+    are shown in the reader's language (`localise`)."""
+    from closedloop.web.pages.localise import localise
+
+    if isinstance(context.get("errors"), dict):
+        context["errors"] = {
+            k: localise(v, page.lang) if isinstance(v, str) else v for k, v in context["errors"].items()
+        }
+    if isinstance(context.get("flash"), str):
+        context["flash"] = localise(context["flash"], page.lang)
     html = environment().get_template(f"pages/{template}").render(p=page, t=page.t, **context)
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def error_page(request: Request, exc: UserError) -> HTMLResponse:
-    """A user error as a page: 403/404/409/422 with its message and a way back."""
+    """A user error as a page: 403/404/409/422 with its message (in the reader's language) and a way back."""
+    from closedloop.web.pages.localise import localise
+
     lang = "en"
     session = getattr(request.state, "db", None)
     token = request.cookies.get(SESSION_COOKIE)
@@ -259,7 +276,12 @@ def error_page(request: Request, exc: UserError) -> HTMLResponse:
     html = (
         environment()
         .get_template("pages/error.html")
-        .render(lang=lang, title=title, message=exc.message, t=lambda k, **kw: translate(k, lang, **kw))
+        .render(
+            lang=lang,
+            title=title,
+            message=localise(exc.message, lang),
+            t=lambda k, **kw: translate(k, lang, **kw),
+        )
     )
     return HTMLResponse(html, status_code=exc.http_status, headers={"Cache-Control": "no-store"})
 
