@@ -54,6 +54,8 @@ class CheckedChunk:
         self.explicit: pd.Series
         self.canonical: pd.Series
         self.derived: pd.Series
+        self.lead_keys: dict[str, tuple[np.ndarray, Any]] = {}
+        self.campaign_pairs: tuple[np.ndarray, list[tuple[str, str]]]
 
     def fail(self, mask: Any, column: str | None, reason: str, values: pd.Series | None = None) -> None:
         """Reject the rows of `mask` for `reason` (one error per row, showing the cell of `column`)."""
@@ -169,12 +171,32 @@ class TouchpointsProcessor:
         )
         # Every row's rule-derived channel (rows later rejected included: one pass per combination).
         chunk.derived = columns_ops.derive_channels_grouped(df, ctx.cache["rules"])
+        # What the writes need that reads no table, done here so the importing thread only writes:
+        # stored stamps, the natural key after the lead and visitor ids, lead and campaign keys.
+        df["stamp"] = columns_ops.sqlite_stamps(occurred)
+        df["natural_tail"] = (
+            pd.Series(df["stamp"], dtype="str") + "|" + df["type"] + "|" + df["utm_source"] + "|"
+            + df["utm_medium"] + "|" + df["utm_campaign"] + "|" + df["landing_page"]
+        )  # fmt: skip
+        chunk.lead_keys = {
+            "lead_external_id": pd.factorize(df["lead_external_id"].fillna("")),
+            "lead_email": pd.factorize(df["lead_email"].fillna("").str.lower()),
+        }
+        names = df["campaign"].where(df["campaign"] != "", df["utm_campaign"]).fillna("")
+        id_codes, id_values = pd.factorize(df["campaign_id"].fillna(""))
+        name_codes, name_values = pd.factorize(names)
+        width = max(len(name_values), 1)
+        pair_codes, pair_values = pd.factorize(id_codes.astype("int64") * width + name_codes)
+        chunk.campaign_pairs = (
+            pair_codes,
+            [(str(id_values[int(v) // width]), str(name_values[int(v) % width])) for v in pair_values],
+        )
         return chunk
 
     def write_checked(self, ctx: ImportContext, chunk: CheckedChunk) -> None:
         """The checks that read the store (leads), then the chunk's writes: on the importing thread."""
         frame, df = chunk.frame, chunk.df
-        lead_ids = self._resolve_leads(ctx, df, chunk.fail)
+        lead_ids = self._resolve_leads(ctx, chunk)
         ok = ~chunk.bad
         self._reject(ctx, frame, chunk.errors)
         if not ok.any():
@@ -188,7 +210,7 @@ class TouchpointsProcessor:
         good["occurred_at"] = kept(chunk.occurred)
         good["lead_id"] = kept(lead_ids)
         good["visitor_id"] = self._resolve_visitors(ctx, good["visitor_id"], good["occurred_at"])
-        good["campaign_id"] = self._resolve_campaigns(ctx, good)
+        good["campaign_id"] = self._resolve_campaigns(ctx, chunk, None if every else ok, good.index)
         good["channel_explicit"] = kept(chunk.explicit)
         good["channel"] = kept(chunk.canonical).where(good["channel_explicit"], kept(chunk.derived))
         self._write(ctx, good)
@@ -205,23 +227,28 @@ class TouchpointsProcessor:
             number = int(record[ROW_COLUMN])
             ctx.reject(number, by_row[number], {c: record[c] for c in raw_columns})
 
-    def _resolve_leads(self, ctx: ImportContext, df: pd.DataFrame, fail: Any) -> pd.Series:
+    def _resolve_leads(self, ctx: ImportContext, chunk: CheckedChunk) -> pd.Series:
+        """Lead ids by lead_external_id, else by lead_email: each distinct key looked up once."""
         session = ctx.session
-        result = pd.Series(np.nan, index=df.index, dtype="float64")
+        result = np.full(len(chunk.df), np.nan)
         for column, attr, cache_key in (
             ("lead_external_id", "external_id", "leads_by_external"),
             ("lead_email", "email", "leads_by_email"),
         ):
-            keys = df[column] if column == "lead_external_id" else df[column].str.lower()
+            codes, uniques = chunk.lead_keys[column]
+            keys = [str(k) for k in uniques]
             cache: dict[str, int | None] = ctx.cache[cache_key]
-            wanted = [k for k in keys[keys != ""].unique().tolist() if k not in cache]
+            wanted = [k for k in keys if k and k not in cache]
             found = dict(columns_ops.lookup(session, "leads", attr, ["id"], wanted))
             cache.update({key: found.get(key) for key in wanted})
-            ids = keys.map(cache)
-            given = (keys != "").to_numpy()
-            fail(given & ids.isna().to_numpy(), column, "no lead with this identity (import the leads first)")
-            result = result.where(result.notna(), ids.astype("float64"))
-        return result
+            known = np.array(
+                [np.nan if not k or cache[k] is None else cache[k] for k in keys], dtype="float64"
+            )
+            ids = known[codes] if len(keys) else np.full(len(codes), np.nan)
+            given = np.array([bool(k) for k in keys], dtype=bool)[codes] if len(keys) else ids > 0
+            chunk.fail(given & np.isnan(ids), column, "no lead with this identity (import the leads first)")
+            result = np.where(np.isnan(result), ids, result)
+        return pd.Series(result, index=chunk.df.index, dtype="float64")
 
     def _resolve_visitors(self, ctx: ImportContext, keys: pd.Series, occurred: pd.Series) -> pd.Series:
         cache: dict[str, int] = ctx.cache["visitors"]
@@ -240,30 +267,34 @@ class TouchpointsProcessor:
             cache.update(dict(columns_ops.lookup(session, "visitors", "visitor_key", ["id"], missing)))
         return keys.map(cache).astype("float64")
 
-    def _resolve_campaigns(self, ctx: ImportContext, good: pd.DataFrame) -> pd.Series:
-        names = good["campaign"].where(good["campaign"] != "", good["utm_campaign"])
-        pairs = pd.DataFrame({"id": good["campaign_id"], "name": names})
-        keys = pairs["id"] + "\x1f" + pairs["name"]
-        ids: dict[str, float] = {}
-        for key in pairs.drop_duplicates().itertuples(index=False):
-            if not key.id and not key.name:
+    def _resolve_campaigns(
+        self, ctx: ImportContext, chunk: CheckedChunk, ok: np.ndarray | None, index: pd.Index
+    ) -> pd.Series:
+        """Campaign ids of the kept rows: each distinct (campaign_id, name) pair matched or created
+        once, in the order the kept rows first name it (rejected rows create no campaign)."""
+        codes, pairs = chunk.campaign_pairs
+        kept = codes if ok is None else codes[ok]
+        ids = np.full(len(pairs), np.nan)
+        present, first = np.unique(kept, return_index=True)
+        for code in present[np.argsort(first, kind="stable")]:
+            external_id, name = pairs[int(code)]
+            if not external_id and not name:
                 continue
             campaign = marketing_service.match_or_create_campaign(
                 session=ctx.session,
-                name=key.name or None,
-                external_id=key.id or None,
+                name=name or None,
+                external_id=external_id or None,
                 cache=ctx.cache["campaigns"],
             )
-            ids[f"{key.id}\x1f{key.name}"] = float(campaign.id) if campaign else np.nan
-        return keys.map(ids).astype("float64")
+            ids[int(code)] = float(campaign.id) if campaign else np.nan
+        return pd.Series(ids[kept], index=index, dtype="float64")
 
     def _write(self, ctx: ImportContext, good: pd.DataFrame) -> None:
         session = ctx.session
-        good["stamp"] = columns_ops.sqlite_stamps(good["occurred_at"])
+        # lead|visitor|stamp|type|source|medium|campaign|landing page ("stamp" onwards from validate).
         natural = (
             columns_ops.id_text(good["lead_id"]) + "|" + columns_ops.id_text(good["visitor_id"]) + "|"
-            + good["stamp"] + "|" + good["type"] + "|" + good["utm_source"] + "|"
-            + good["utm_medium"] + "|" + good["utm_campaign"] + "|" + good["landing_page"]
+            + good["natural_tail"]
         )  # fmt: skip
         hashes = pd.util.hash_array(natural.to_numpy(dtype=object), categorize=False)
         synthetic = pd.Series(columns_ops.hex_ids("import:", hashes), index=good.index)
