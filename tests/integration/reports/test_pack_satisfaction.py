@@ -18,6 +18,8 @@ from decimal import Decimal
 from tests.integration.reports.conftest import at
 
 from closedloop.accounts.models import Account
+from closedloop.i18n import translate
+from closedloop.reports import render
 from closedloop.reports import service as report_service
 from closedloop.revenue.models import CustomerFeedback
 
@@ -54,3 +56,24 @@ def test_weekly_pack_shows_csat_and_low_scores(history) -> None:
     assert "客戶滿意度與客服訊號" in text
     assert "平均滿意度 3.2 分（滿分 5 分），共 3 則回饋。" in text
     assert "回覆太慢" in text and "last week" not in text and "很好" not in text
+
+
+def test_pack_charts_are_svg_from_the_pages_specs(history) -> None:
+    """The funnel chart in the pack is the pages' Vega-Lite funnel spec rendered to SVG, with the
+    counts of week 11 (leads created L5, L6; MQL L4, L5, L7; SQL L4, L5, L7) and the CJK font."""
+    from closedloop.web import charts as specs
+
+    store, session = history["store"], history["session"]
+    html, pack = report_service.render_pack(
+        store.url, session=session, kind="weekly", lang="zh-TW", as_of=NOW
+    )
+    counts = pack["funnel"]["rows"][0]["counts"]
+    assert (counts["lead"], counts["mql"], counts["sql"]) == (2, 3, 3)
+    rows = [{"stage": s, "label": translate(f"stage.{s}", "zh-TW"), "count": counts.get(s, 0)}
+            for s in pack["funnel"]["stages"]]  # fmt: skip
+    spec = specs.funnel(rows, title=translate("reports.h.funnel", "zh-TW"),
+                        stage_label=translate("reports.chart.stage", "zh-TW"),
+                        count_label=translate("reports.chart.count", "zh-TW"))  # fmt: skip
+    expected = render._svg(spec, "zh-TW")
+    assert expected.lstrip().startswith("<svg") and expected in html.decode("utf-8")
+    assert "潛在客戶" in expected and render.FONTS["zh-TW"] in expected
