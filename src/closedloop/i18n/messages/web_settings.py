@@ -284,6 +284,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "已提交提案，等待另一人批准。",
     ),
     "web.sales_settings.done.saved": _m("Saved.", "已儲存。", "已保存。"),
+    "web.sales_settings.done.added": _m(
+        "Stage added. Propose its win probability below.",
+        "已新增階段，請在下方提出它的贏單機率。",
+        "已新增阶段，请在下方提出它的赢单概率。",
+    ),
     "web.sales_settings.error.number": _m("Give a number.", "請輸入數字。", "请输入数字。"),
     "web.sales_settings.error.range": _m(
         "Give a number from {low} to {high}.",
@@ -313,6 +318,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     "web.pipeline_settings.name_in.en": _m("English", "英文", "英文"),
     "web.pipeline_settings.name_in.zh-TW": _m("Traditional Chinese", "繁體中文", "繁体中文"),
     "web.pipeline_settings.name_in.zh-CN": _m("Simplified Chinese", "簡體中文", "简体中文"),
+    "web.pipeline_settings.order": _m("Order", "順序", "顺序"),
+    "web.pipeline_settings.move_up": _m("Move {stage} up", "將「{stage}」上移", "将“{stage}”上移"),
+    "web.pipeline_settings.move_down": _m("Move {stage} down", "將「{stage}」下移", "将“{stage}”下移"),
+    "web.pipeline_settings.add": _m("Add a stage", "新增階段", "新增阶段"),
+    "web.pipeline_settings.add_hint": _m(
+        "A new stage is open and starts at 0% win probability: propose its probability below, "
+        "and it counts in the weighted pipeline once both sides approve.",
+        "新階段為進行中，贏單機率從 0% 開始：請在下方提出它的機率，雙方核准後才計入加權商機。",
+        "新阶段为进行中，赢单概率从 0% 开始：请在下方提出它的概率，双方批准后才计入加权商机。",
+    ),
+    "web.pipeline_settings.forecast_category": _m("Forecast category", "預測類別", "预测类别"),
+    "web.pipeline_settings.category.pipeline": _m("Pipeline", "管道中", "管道中"),
+    "web.pipeline_settings.category.best_case": _m("Best case", "最佳情況", "最佳情况"),
+    "web.pipeline_settings.category.commit": _m("Commit", "承諾", "承诺"),
+    "web.pipeline_settings.after": _m("Place after", "放在此階段之後", "放在此阶段之后"),
+    "web.pipeline_settings.after_last": _m("the last open stage", "最後一個進行中階段", "最后一个进行中阶段"),
+    "web.pipeline_settings.add_button": _m("Add stage", "新增階段", "新增阶段"),
     "web.pipeline_settings.propose": _m(
         "Propose new win probabilities", "提出新的贏單機率", "提出新的赢单概率"
     ),

@@ -54,7 +54,9 @@ def _is_admin(page: Page) -> bool:
 def _flash(page: Page, errors: dict[str, str] | None) -> dict[str, Any]:
     done = page.request.query_params.get("done")
     flash = (
-        page.t(f"web.sales_settings.done.{done}") if done in ("proposed", "saved") and not errors else None
+        page.t(f"web.sales_settings.done.{done}")
+        if done in ("proposed", "saved", "added") and not errors
+        else None
     )
     return {"flash": flash, "flash_kind": "error" if errors else "ok"}
 
@@ -84,9 +86,22 @@ def show_pipeline(page: Page, *, errors: dict[str, str] | None = None, values: d
     stages = list(page.request.state.db.scalars(select(PipelineStage).order_by(PipelineStage.position)))
     payload, version = current_payload(page, "stage_probabilities")
     probability = {s.key: Decimal(str(payload.get(s.key, s.probability))) for s in stages}
+    movable = _movable(stages)
     return render(page, "settings_pipeline.html", status, stages=stages, probability=probability, version=version,
-                  langs=LANGUAGES, is_admin=_is_admin(page), may_propose=may_propose(page.actor, "stage_probabilities"),
+                  langs=LANGUAGES, is_admin=_is_admin(page), movable=movable, categories=deal_service.OPEN_CATEGORIES, may_propose=may_propose(page.actor, "stage_probabilities"),
                   errors=errors or {}, values=values or {}, default_when=tomorrow(page), **_flash(page, errors))  # fmt: skip
+
+
+def _movable(stages: list[PipelineStage]) -> dict[str, tuple[bool, bool]]:
+    """Per stage, whether it may move up and down: open stages stay before won and lost."""
+    out = {}
+    for i, stage in enumerate(stages):
+        before = stages[i - 1] if i > 0 else None
+        after = stages[i + 1] if i + 1 < len(stages) else None
+        up = before is not None and not (stage.outcome != "open" and before.outcome == "open")
+        down = after is not None and not (stage.outcome == "open" and after.outcome != "open")
+        out[stage.key] = (up, down)
+    return out
 
 
 @router.get("/settings/pipeline")
@@ -113,6 +128,56 @@ async def rename_stage(page: PageDep, key: str, request: Request) -> Response:
         message = page.t("deal.error.stage_name", stage=key)
         return show_pipeline(page, errors={f"{key}-names": message}, status=exc.http_status)
     return RedirectResponse("/settings/pipeline?done=saved", status_code=303)
+
+
+@router.post("/settings/pipeline/stages")
+async def add_stage(page: PageDep, request: Request) -> Response:
+    """Add an open stage with its names (admins); its probability comes through a proposal."""
+    form = await _form(request)
+    check_csrf(page, form.get("csrf_token"))
+    require_section(page, "/settings/pipeline")
+    require_admin(page)
+    names = {lang: form.get(f"new-name-{lang}", "") for lang in LANGUAGES}
+    try:
+        deal_service.add_stage(session=page.request.state.db, actor=page.actor, key=form.get("key", ""),
+                               names=names, forecast_category=form.get("forecast_category", "pipeline"),
+                               after=form.get("after") or None)  # fmt: skip
+    except UserError as exc:
+        page.request.state.db.rollback()
+        named = str(exc.detail.get("field") or "key")
+        field = (
+            f"new-{named}"
+            if named.startswith("name-") or named in ("key", "forecast_category", "after")
+            else "new-key"
+        )
+        return show_pipeline(page, errors={field: exc.message}, values=form, status=exc.http_status)
+    return RedirectResponse("/settings/pipeline?done=added", status_code=303)
+
+
+@router.post("/settings/pipeline/order")
+async def reorder_stages(page: PageDep, request: Request) -> Response:
+    """Move one stage up or down (`move` = "key:up" or "key:down"), or set the whole `order` (admins)."""
+    form = await _form(request)
+    check_csrf(page, form.get("csrf_token"))
+    require_section(page, "/settings/pipeline")
+    require_admin(page)
+    db = page.request.state.db
+    keys = list(db.scalars(select(PipelineStage.key).order_by(PipelineStage.position, PipelineStage.id)))
+    key, _, direction = form.get("move", "").partition(":")
+    if key in keys and direction in ("up", "down"):
+        i = keys.index(key)
+        j = i - 1 if direction == "up" else i + 1
+        if 0 <= j < len(keys):
+            keys[i], keys[j] = keys[j], keys[i]
+    elif form.get("order"):
+        keys = [k.strip() for k in form["order"].split(",") if k.strip()]
+    try:
+        deal_service.reorder_stages(session=db, actor=page.actor, keys=keys)
+    except UserError as exc:
+        db.rollback()
+        return show_pipeline(page, errors={"order": exc.message}, status=exc.http_status)
+    return RedirectResponse(f"/settings/pipeline?done=saved#stage-{key}" if key else "/settings/pipeline?done=saved",
+                            status_code=303)  # fmt: skip
 
 
 @router.post("/settings/pipeline/probabilities")
