@@ -54,7 +54,7 @@ class CheckedChunk:
         self.explicit: pd.Series
         self.canonical: pd.Series
         self.derived: pd.Series
-        self.lead_keys: dict[str, tuple[np.ndarray, Any]] = {}
+        self.lead_keys: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.campaign_pairs: tuple[np.ndarray, list[tuple[str, str]]]
 
     def fail(self, mask: Any, column: str | None, reason: str, values: pd.Series | None = None) -> None:
@@ -178,10 +178,10 @@ class TouchpointsProcessor:
             pd.Series(df["stamp"], dtype="str") + "|" + df["type"] + "|" + df["utm_source"] + "|"
             + df["utm_medium"] + "|" + df["utm_campaign"] + "|" + df["landing_page"]
         )  # fmt: skip
-        chunk.lead_keys = {
-            "lead_external_id": pd.factorize(df["lead_external_id"].fillna("")),
-            "lead_email": pd.factorize(df["lead_email"].fillna("").str.lower()),
-        }
+        for column in ("lead_external_id", "lead_email"):
+            keys = df[column].fillna("")
+            codes, uniques = pd.factorize(keys.str.lower() if column == "lead_email" else keys)
+            chunk.lead_keys[column] = (codes, [str(k) for k in uniques.to_numpy(dtype=object).tolist()])
         names = df["campaign"].where(df["campaign"] != "", df["utm_campaign"]).fillna("")
         id_codes, id_values = pd.factorize(df["campaign_id"].fillna(""))
         name_codes, name_values = pd.factorize(names)
@@ -235,8 +235,7 @@ class TouchpointsProcessor:
             ("lead_external_id", "external_id", "leads_by_external"),
             ("lead_email", "email", "leads_by_email"),
         ):
-            codes, uniques = chunk.lead_keys[column]
-            keys = [str(k) for k in uniques]
+            codes, keys = chunk.lead_keys[column]
             cache: dict[str, int | None] = ctx.cache[cache_key]
             wanted = [k for k in keys if k and k not in cache]
             found = dict(columns_ops.lookup(session, "leads", attr, ["id"], wanted))
