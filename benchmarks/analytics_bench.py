@@ -372,12 +372,12 @@ def _pinned(
     snapshot.rebuild(url)
     held = snapshot._states[url].token  # the token read before that copy
     original = snapshot._token
-    snapshot._token = lambda u: held if u == url else original(u)  # type: ignore[assignment]
+    snapshot._token = lambda u: held if u == url else original(u)
     try:
         ours, _ = timed(funnel, runs)
         two, _ = timed(by_two, runs)
     finally:
-        snapshot._token = original  # type: ignore[assignment]
+        snapshot._token = original
     note = "(snapshot in use: token held, see _pinned)"
     return [
         (f"funnel by channel {note}", ours, f"closedloop/floor {ours[0] / floor[0]:.2f}x"),

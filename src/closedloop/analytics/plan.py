@@ -58,11 +58,11 @@ def plan(
 
     if not target or float(target) <= 0:
         raise ValidationFailed(translate("analytics.plan.error.target"), detail={"field": "target"})
-    months = api.workspace(url).fiscal_year_start_month
-    first = fiscal_period(date_from, months) if isinstance(date_from, str) else None
-    last = fiscal_period(date_to, months) if isinstance(date_to, str) else None
-    start = first[0] if first else parse_date(date_from, "from")
-    end = last[1] if last else parse_date(date_to, "to")
+    fiscal_start = api.workspace(url).fiscal_year_start_month
+    opening = fiscal_period(date_from, fiscal_start) if isinstance(date_from, str) else None
+    closing = fiscal_period(date_to, fiscal_start) if isinstance(date_to, str) else None
+    start = opening[0] if opening else parse_date(date_from, "from")
+    end = closing[1] if closing else parse_date(date_to, "to")
     if start is None or end is None or start > end:
         raise ValidationFailed(translate("analytics.error.empty_period"), detail={"field": "from"})
     basis = {"date_from": basis_from, "date_to": basis_to, "as_of": as_of, "scope": scope}
