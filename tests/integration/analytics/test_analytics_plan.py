@@ -68,6 +68,9 @@ def test_plan_by_hand(measured) -> None:
     assert channels["Paid Search"]["budget"] == pytest.approx(16000)
     assert got["budget"] == pytest.approx(28000)
     assert got["currency"] == "TWD"
+    # The same quarter named in the fiscal calendar (fiscal year from January: FY2026-Q3).
+    fiscal = plan.plan(measured.url, target=40000, date_from="FY2026-Q3", date_to="FY2026-Q3", **BASIS)
+    assert fiscal == got
 
 
 def test_plan_refuses_what_it_cannot_measure(measured) -> None:
