@@ -10,6 +10,8 @@ last touch. A journey without touches holds the single key `(none)`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -171,6 +173,46 @@ def build_journeys(
     `converting_only` leaves out the journeys that never converted: the rule-based models credit
     nothing to them (only the data-driven models and journey-resampling bootstraps need them).
     """
+    question = prepare(
+        url, conversion=conversion, by=by, lookback_days=lookback_days, start=start, end=end,
+        as_of=as_of, value=value, scope=scope, converting_only=converting_only,
+    )  # fmt: skip
+    return cached(url, question, ("journeys",), lambda: _journeys(question))
+
+
+@dataclass(frozen=True)
+class Question:
+    """One journey question, resolved against the store's current snapshot (`ctes` ends with `journeys`)."""
+
+    url: str
+    schema: str  # the snapshot (or `live`) the SQL reads
+    conversion: str
+    dims: tuple[str, ...]
+    lookback: int
+    start: datetime | None
+    end: datetime | None
+    as_of: datetime | None
+    value: str
+    scope: Any
+    converting_only: bool
+    ctes: str
+    params: dict[str, Any]
+
+
+def prepare(
+    url: str,
+    *,
+    conversion: str,
+    by: str | tuple[str, ...] = "channel",
+    lookback_days: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    as_of: datetime | None = None,
+    value: str = "amount",
+    scope: Any = None,
+    converting_only: bool = False,
+) -> Question:
+    """Check a question and write its SQL: `touches`, `keys` and `journeys` CTEs over the snapshot."""
     from closedloop.analytics import snapshot
 
     dims = (by,) if isinstance(by, str) else tuple(by)
@@ -188,11 +230,6 @@ def build_journeys(
     name, latest = snapshot.current(url)
     if name != snapshot.LIVE and as_of is not None and (latest is None or as_of >= latest):
         as_of = None  # the snapshot holds nothing later: the same journeys as "now"
-    cache_key = (url, name, conversion, dims, lookback, start, end, as_of, value, scope, converting_only)
-    if name != snapshot.LIVE:
-        with _cache_lock:
-            if cache_key in _cache:
-                return _cache[cache_key]
     currency = reporting_currency(url)
     if conversion == "won":
         _check_rates(url, currency)
@@ -236,22 +273,35 @@ def build_journeys(
                CASE WHEN c.opp_at <= c.conv_at THEN c.opp_at END AS opp_at
         FROM conv c LEFT JOIN last_touch lt ON lt.lead_id = c.lead_id
         {"WHERE c.conv_at IS NOT NULL" if converting_only else ""}
-    )
-    SELECT j.jid, j.converted, j.value, j.opp_at IS NOT NULL AS has_opp,
-           COALESCE(t.key, '{NONE_KEY}') AS key,
-           COALESCE(epoch(j.end_at) - epoch(t.occurred_at), 0) / 86400.0 AS age_days,
-           COALESCE(t.occurred_at <= j.lead_at, FALSE) AS before_lead,
-           COALESCE(t.occurred_at <= j.opp_at, FALSE) AS before_opp
-    FROM journeys j
+    )"""
+    return Question(
+        url, name, conversion, dims, lookback, start, end, as_of, value, scope, converting_only,
+        sql.replace(f"{engine.STORE}.", f"{name}."), params,
+    )  # fmt: skip
+
+
+def window_join(question: Question) -> str:
+    """SQL joining each journey `j` to its touches `t` (at or before its end, within the lookback)."""
+    return f"""FROM journeys j
     LEFT JOIN touches t ON t.lead_id = j.lead_id AND t.occurred_at <= j.end_at
-        AND t.occurred_at >= j.end_at - INTERVAL {lookback} DAY
-    ORDER BY j.jid, t.occurred_at, t.id
-    """
-    table = engine.query(url, sql.replace(f"{engine.STORE}.", f"{name}."), params)
-    journeys = _from_rows(table)
-    if name != snapshot.LIVE:
+        AND t.occurred_at >= j.end_at - INTERVAL {question.lookback} DAY"""
+
+
+def cached(url: str, question: Question, form: tuple[Any, ...], build: Callable[[], Journeys]) -> Journeys:
+    """Journeys of a question kept while its snapshot is current (the live schema is never kept)."""
+    from closedloop.analytics import snapshot
+
+    q = question
+    cache_key = (url, q.schema, q.conversion, q.dims, q.lookback, q.start, q.end, q.as_of, q.value, q.scope,
+                 q.converting_only, form)  # fmt: skip
+    if q.schema != snapshot.LIVE:
         with _cache_lock:
-            for old in [k for k in _cache if k[0] == url and k[1] != name]:
+            if cache_key in _cache:
+                return _cache[cache_key]
+    journeys = build()
+    if q.schema != snapshot.LIVE:
+        with _cache_lock:
+            for old in [k for k in _cache if k[0] == url and k[1] != q.schema]:
                 del _cache[old]  # an older snapshot's journeys are never asked again
             while len(_cache) >= _CACHE_SIZE:
                 _cache.pop(next(iter(_cache)))
@@ -261,6 +311,21 @@ def build_journeys(
                     array.flags.writeable = False  # shared by every later caller: nobody may change it
             _cache[cache_key] = journeys
     return journeys
+
+
+def _journeys(question: Question) -> Journeys:
+    from closedloop.analytics import engine
+
+    sql = f"""{question.ctes}
+    SELECT j.jid, j.converted, j.value, j.opp_at IS NOT NULL AS has_opp,
+           COALESCE(t.key, '{NONE_KEY}') AS key,
+           COALESCE(epoch(j.end_at) - epoch(t.occurred_at), 0) / 86400.0 AS age_days,
+           COALESCE(t.occurred_at <= j.lead_at, FALSE) AS before_lead,
+           COALESCE(t.occurred_at <= j.opp_at, FALSE) AS before_opp
+    {window_join(question)}
+    ORDER BY j.jid, t.occurred_at, t.id
+    """
+    return _from_rows(engine.query(question.url, sql, question.params))
 
 
 def _filters(

@@ -107,13 +107,14 @@ def store_attribution(
     bootstrap: int = 0,
 ) -> dict[str, Any]:
     """One model on the store's journeys, as the SPEC section 7 document (the API and reports use this)."""
+    from closedloop.attribution.aggregated import journeys_for
     from closedloop.attribution.bootstrap import with_intervals
-    from closedloop.attribution.journeys import build_journeys, reporting_currency
+    from closedloop.attribution.journeys import reporting_currency
 
-    # Rule-based models (without a bootstrap that resamples every journey) need converting journeys only.
-    converting_only = model not in DATA_DRIVEN and not bootstrap
-    journeys = build_journeys(
-        url, conversion=conversion, by=by, lookback_days=lookback_days, converting_only=converting_only
+    # Each model reads only what it needs (converting journeys, key sequences or key sets);
+    # a bootstrap resamples journeys, so it keeps every one.
+    journeys = journeys_for(
+        model, url, conversion=conversion, by=by, lookback_days=lookback_days, resampled=bool(bootstrap)
     )
     credits = attribute(journeys, model, order=order, half_life_days=half_life_days)
     if bootstrap:
