@@ -106,3 +106,7 @@ def seed(session: Session) -> None:
             )
         )
     session.flush()
+    # The default channel grouping, so server processes starting together never race to seed it.
+    from closedloop.marketing.channels import rules_in_force
+
+    rules_in_force(session, at=EPOCH)

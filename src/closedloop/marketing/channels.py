@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from closedloop.errors import ValidationFailed
@@ -284,8 +285,14 @@ def rules_in_force(session: Session, *, at: datetime) -> PolicyVersion:
         status="approved",
         approved_at=EPOCH,
     )
-    session.add(version)
-    session.flush()
+    try:
+        # Two processes may seed at once on a store that was never seeded: the loser reads the winner's.
+        with session.begin_nested():
+            session.add(version)
+    except IntegrityError:
+        return session.scalars(
+            select(PolicyVersion).where(PolicyVersion.kind == KIND, PolicyVersion.version == 1)
+        ).one()
     return version
 
 
