@@ -258,8 +258,8 @@ def _run_chunks(
 ) -> None:
     """Read (and, for kinds with a database-free `validate`, check) the next chunk on a reader
     thread while this thread writes the current one: the CSV parser, Arrow kernels and SQLite
-    release the GIL, so on two cores the two overlap. At most three chunks are in memory at once
-    (one being written, one handed over, one being read).
+    release the GIL, so on two cores the two overlap. At most two chunks are in memory at once
+    (one being written, the next being read or waiting).
     """
     from tqdm import tqdm
 
@@ -298,7 +298,14 @@ def _read_ahead(
     on a daemon thread; its exceptions are raised here, and leaving early stops it."""
     first_column = table.columns[:1]
     handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
+    turn = threading.Semaphore(1)  # the reader starts a chunk only once the previous one is taken
     stop = threading.Event()
+
+    def wait_turn() -> bool:
+        while not stop.is_set():
+            if turn.acquire(timeout=0.1):
+                return True
+        return False
 
     def put(item: Any) -> bool:
         while not stop.is_set():
@@ -312,7 +319,10 @@ def _read_ahead(
     def produce() -> None:
         chunks = table.chunks(chunk_rows)
         try:
-            for frame in chunks:
+            while wait_turn():
+                frame = next(chunks, None)
+                if frame is None:
+                    break
                 skipped = 0
                 if len(frame) and first_column:
                     totals = _total_rows(frame, table.columns)
@@ -335,6 +345,7 @@ def _read_ahead(
     try:
         while True:
             item = handoff.get()
+            turn.release()
             if item is _DONE:
                 return
             if isinstance(item, BaseException):

@@ -38,6 +38,15 @@ COMPARED = (
 )
 ID_FIELDS = frozenset({"lead_id", "visitor_id", "campaign_id"})
 FIRST_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
+FIRST_TOUCH_COLUMNS = (
+    "lead_id",
+    "occurred_at",
+    "stamp",
+    "channel",
+    *FIRST_FIELDS,
+    "campaign_id",
+    "landing_page",
+)
 CHANNEL_NAMES = {c.casefold(): c for c in channel_rules.CHANNELS}
 _SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -452,27 +461,34 @@ class TouchpointsProcessor:
         ctx.report.count_change("touchpoints", len(changes))
 
     def _note_first_touches(self, ctx: ImportContext, good: pd.DataFrame) -> None:
-        linked = good[good["lead_id"].notna()]
+        """Keep each lead's earliest touch of the import so far (ties: the first in the file).
+
+        Per chunk a stable numpy sort picks each lead's earliest row; the kept frame (one row per
+        lead, indexed by lead id) changes only where a chunk has an earlier touch or a new lead.
+        """
+        lead = good["lead_id"].to_numpy(dtype="float64")
+        linked = np.flatnonzero(~np.isnan(lead))
         if not len(linked):
             return
-        earliest = linked.sort_values("occurred_at").drop_duplicates("lead_id", keep="first")
-        keep = earliest[
-            [
-                "lead_id",
-                "occurred_at",
-                "stamp",
-                "channel",
-                "utm_source",
-                "utm_medium",
-                "utm_campaign",
-                "utm_content",
-                "campaign_id",
-                "landing_page",
-            ]
-        ]
-        current = ctx.cache["first_touch"]
-        merged = keep if current is None else pd.concat([current, keep])
-        ctx.cache["first_touch"] = merged.sort_values("occurred_at").drop_duplicates("lead_id", keep="first")
+        moments = pd.DatetimeIndex(good["occurred_at"]).asi8
+        order = linked[np.lexsort((moments[linked], lead[linked]))]
+        starts = np.ones(len(order), dtype=bool)
+        starts[1:] = lead[order][1:] != lead[order][:-1]
+        keep = good.iloc[order[starts]][list(FIRST_TOUCH_COLUMNS)]
+        keep.index = pd.Index(lead[order[starts]])
+        current: pd.DataFrame | None = ctx.cache["first_touch"]
+        if current is None:
+            ctx.cache["first_touch"] = keep
+            return
+        known = current["occurred_at"].reindex(keep.index)
+        earlier = (known.isna() | (keep["occurred_at"] < known)).to_numpy(dtype=bool)
+        if not earlier.any():
+            return
+        changed = keep[earlier]
+        stale = changed.index.intersection(current.index)
+        if len(stale):
+            current = current.drop(stale)
+        ctx.cache["first_touch"] = pd.concat([current, changed])
 
     def finish(self, ctx: ImportContext) -> None:
         """The leads' first-touch columns from the import's earliest touches: one set-based UPDATE."""
