@@ -117,3 +117,63 @@ def test_settings_pages_in_chinese_leave_no_english(browser, server) -> None:
     page.screenshot(path=str(ARTIFACTS / "settings-sla-zh-TW.png"), full_page=True)
     assert page.console_errors == []
     context.close()
+
+
+# Every form control has a name a screen reader can say: a <label>, aria-label or aria-labelledby.
+UNLABELLED = """() => [...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea, main button')]
+  .filter(e => e.offsetParent !== null)
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby')
+               && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+  .map(e => e.outerHTML.slice(0, 120))"""
+
+
+def test_admin_adds_and_moves_a_stage_with_the_keyboard_at_phone_width(browser, server) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=email]", EMAIL["admin"])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))
+    for path in (*SETTINGS_PAGES, "/quality", "/reviews"):
+        response = page.goto(f"{server.url}{path}")
+        assert response is not None and response.status == 200, path
+        # Usable at phone width: wide tables scroll inside their own region, never the page.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 391, path
+        assert page.evaluate(UNLABELLED) == [], path
+
+    page.goto(f"{server.url}/settings/pipeline")
+    before = page.locator("#table-stages tbody tr").evaluate_all("rows => rows.map(r => r.id)")
+    # Fill the add-stage form with the keyboard only: focus the key field, then Tab from field to field.
+    page.focus("#add-stage input[name=key]")
+    page.keyboard.type("technical_review")
+    for text in ("Technical review", "技術審查", "技术审查"):
+        page.keyboard.press("Tab")
+        page.keyboard.type(text)
+    page.select_option("#add-stage select[name=after]", "needs_analysis")
+    page.focus("#add-stage button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/settings/pipeline?done=added")
+    after = page.locator("#table-stages tbody tr").evaluate_all("rows => rows.map(r => r.id)")
+    assert after == [*before[:2], "stage-technical_review", *before[2:]]
+    # Move it up with the keyboard: its button says what it does to a screen reader.
+    up = page.locator("#stage-technical_review button[value='technical_review:up']")
+    assert "Technical review" in (up.get_attribute("aria-label") or "") or "技術審查" in (
+        up.get_attribute("aria-label") or ""
+    )
+    up.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    moved = page.locator("#table-stages tbody tr").evaluate_all("rows => rows.map(r => r.id)")
+    assert moved == [before[0], "stage-technical_review", before[1], *before[2:]]
+    assert (
+        page.locator("input[name='prob-technical_review']").count() == 1
+    )  # its probability is proposed below
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    page.screenshot(path=str(ARTIFACTS / "settings-pipeline-phone.png"), full_page=True)
+    assert errors == []
+    context.close()
