@@ -52,6 +52,9 @@ def test_leaders_open_a_review_and_add_an_action_item_everyone_reads_it(history)
     manager = clients["manager"]
     listing = manager.get("/reviews")
     assert listing.status_code == 200 and 'id="new-review"' in listing.text
+    # The empty state says what to do next: the leader opens one here, the others wait for a manager.
+    assert "用上方表單建立第一場會議" in listing.text
+    assert "經理建立每週檢討會議後" in clients["sales"].get("/reviews").text
     assert 'href="/reviews"' in listing.text and 'href="/glossary"' in listing.text  # in the menu
     created = manager.post("/reviews", data={
         "csrf_token": _csrf(listing.text), "title": "Week 11 <script>alert(1)</script>", "period_start": "2026-03-09",

@@ -15,6 +15,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "web.reviews.empty": _m(
         "No review has been recorded yet.", "尚未有任何檢討會議紀錄。", "尚未有任何复盘会议记录。"
     ),
+    "web.reviews.empty_next_leader": _m(
+        "Open the first one with the form above: its agenda is built from the data.",
+        "用上方表單建立第一場會議：議程會依資料自動產生。",
+        "用上方表单创建第一场会议：议程会根据数据自动生成。",
+    ),
+    "web.reviews.empty_next": _m(
+        "A manager opens the weekly review; it will appear here with its agenda and action items.",
+        "經理建立每週檢討會議後，會議及其議程與待辦事項會顯示在這裡。",
+        "经理创建每周复盘会议后，会议及其议程与待办事项会显示在这里。",
+    ),
     "web.reviews.new": _m("Open a review", "建立檢討會議", "创建复盘会议"),
     "web.reviews.new_hint": _m(
         "The agenda is generated from the data when you open the review and its numbers stay frozen.",
