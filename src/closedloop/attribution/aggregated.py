@@ -20,6 +20,7 @@ full journeys: the same sequences in the same order for Markov, the same sets fo
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,8 @@ from closedloop.attribution.data import NONE_KEY, Journeys
 from closedloop.attribution.shapley import MAX_PLAYERS
 
 _MASK_BITS = 64
+_names: dict[tuple[Any, ...], dict[int, str] | None] = {}  # key texts by hash, per snapshot
+_names_lock = threading.Lock()
 _KEYS_CTE = """,
     keys AS (SELECT hash(key) AS h, min(key) AS key, max(key) AS twin,
                     ROW_NUMBER() OVER (ORDER BY hash(key)) - 1 AS code
@@ -56,15 +59,17 @@ def journeys_for(
     sets (unless `resampled`: a journey-resampling bootstrap draws from the journeys themselves,
     so its draws stay those of the full journeys; Markov's sequences keep every journey's row).
     """
+    from closedloop.analytics import engine
     from closedloop.attribution.service import DATA_DRIVEN
 
     question = dict(
         conversion=conversion, by=by, lookback_days=lookback_days, start=start, end=end,
         as_of=as_of, value=value, scope=scope,
     )  # fmt: skip
-    if model == "markov":
+    routed = engine.routed()  # another engine (Spark) runs the journeys SQL as written for it
+    if model == "markov" and not routed:
         return build_sequences(url, **question)
-    if model == "shapley" and not resampled:
+    if model == "shapley" and not resampled and not routed:
         return build_sets(url, **question)
     converting_only = model not in DATA_DRIVEN and not resampled
     return store_journeys.build_journeys(url, converting_only=converting_only, **question)
@@ -85,40 +90,44 @@ def build_sets(url: str, **question: Any) -> Journeys:
 def _sequences(q: store_journeys.Question, question: dict[str, Any]) -> Journeys:
     from closedloop.analytics import engine
 
-    # key rows first (jid -1, code in `tid`), then every journey's touches in time order
-    sql = f"""{q.ctes}{_KEYS_CTE}
-    SELECT j.jid, j.converted, j.value, k.code, NULL AS key, NULL AS twin,
-           t.occurred_at, t.id AS tid
+    # A sort moves every touch: send as little per touch as possible (its key's hash, no text).
+    valued = q.conversion == "won"  # other conversions carry no value
+    sql = f"""{q.ctes}
+    SELECT CAST(j.jid AS INTEGER) AS jid, j.converted, {"j.value," if valued else ""}
+           CASE WHEN t.key IS NOT NULL THEN hash(t.key) END AS h
     {store_journeys.window_join(q)}
-    LEFT JOIN keys k ON k.h = hash(t.key)
-    UNION ALL
-    SELECT -1, NULL, NULL, code, key, twin, NULL, code FROM keys
-    ORDER BY jid, occurred_at, tid
+    ORDER BY j.jid, t.occurred_at, t.id
     """
     table = engine.query(q.url, sql, q.params)
-    jid = table.column("jid").to_numpy()
-    n_keys = int(np.searchsorted(jid, 0))
-    names = _key_names(table, n_keys)
-    if names is None:
-        return store_journeys.build_journeys(q.url, **question)
-    jid = jid[n_keys:]
-    if len(jid) == 0:
+    if table.num_rows == 0:
         return _empty()
-    codes = table.column("code").slice(n_keys).fill_null(-1).to_numpy().astype(np.int64)
+    names = _key_names(q)
+    hashes = table.column("h")
+    untouched = hashes.is_null().to_numpy(zero_copy_only=False)
+    hashes = hashes.fill_null(0).to_numpy().astype(np.uint64)
+    known = np.array(sorted(names), dtype=np.uint64) if names else np.zeros(0, dtype=np.uint64)
+    code = np.minimum(np.searchsorted(known, hashes), max(len(known) - 1, 0))
+    if names is None or not (untouched | (known[code] == hashes) if len(known) else untouched).all():
+        return store_journeys.build_journeys(q.url, **question)  # two texts share a hash
+    code = np.where(untouched, len(known), code)
     # keys numbered in order of first appearance, as the full journeys number them
-    present, first = np.unique(codes, return_index=True)
-    ordered = present[np.argsort(first, kind="stable")]
-    keys, position = _merged_names([names.get(int(c), NONE_KEY) for c in ordered])
-    lookup = np.zeros(int(present.max()) + 2, dtype=np.int64)
-    lookup[ordered + 1] = position
+    first = np.full(len(known) + 1, len(code), dtype=np.int64)
+    first[code[::-1]] = np.arange(len(code) - 1, -1, -1)
+    present = np.flatnonzero(first < len(code))
+    ordered = present[np.argsort(first[present], kind="stable")]
+    labels = [names[int(known[c])] if c < len(known) else NONE_KEY for c in ordered]
+    keys, position = _merged_names(labels)
+    lookup = np.zeros(len(known) + 1, dtype=np.int64)
+    lookup[ordered] = position
+    jid = table.column("jid").to_numpy().astype(np.int64)
     n = int(jid[-1]) + 1
     offsets = np.concatenate([[0], np.cumsum(np.bincount(jid, minlength=n))]).astype(np.int64)
     firsts = offsets[:-1]
-    converted = _column(table, "converted", n_keys, bool)[firsts]
-    values = _column(table, "value", n_keys, np.float64)[firsts]
+    converted = _column(table, "converted", firsts).astype(bool)
+    values = _column(table, "value", firsts).astype(np.float64) if valued else np.zeros(n)
     conversions = converted.astype(np.float64)
     return Journeys(
-        keys, offsets, lookup[codes + 1], conversions, np.where(converted, values, 0.0), 1.0 - conversions
+        keys, offsets, lookup[code], conversions, np.where(converted, values, 0.0), 1.0 - conversions
     )
 
 
@@ -144,8 +153,10 @@ def _sets(q: store_journeys.Question, question: dict[str, Any]) -> Journeys:
     table = engine.query(q.url, sql, q.params)
     kind = table.column("kind").to_numpy()
     rows, key_rows = np.flatnonzero(kind == 0), np.flatnonzero(kind == 1)
-    names = _key_names(table.take(key_rows), len(key_rows))
-    if names is None or len(key_rows) > _MASK_BITS:
+    head = table.take(key_rows)
+    key, twin = head.column("key").to_pylist(), head.column("twin").to_pylist()
+    names = dict(zip(head.column("code").to_pylist(), key, strict=True))
+    if key != twin or len(key_rows) > _MASK_BITS:  # two texts share a hash, or too many keys for a mask
         return store_journeys.build_journeys(q.url, **question)
     sets = table.take(rows)
     if sets.num_rows == 0:
@@ -175,13 +186,26 @@ def _sets(q: store_journeys.Question, question: dict[str, Any]) -> Journeys:
     )
 
 
-def _key_names(table: Any, n_keys: int) -> dict[int, str] | None:
-    """{code: key text} from the key rows, or None when two texts share a hash (use the full journeys)."""
-    head = table.slice(0, n_keys)
-    key, twin = head.column("key").to_pylist(), head.column("twin").to_pylist()
-    if key != twin:
-        return None
-    return dict(zip((int(c) for c in head.column("code").to_pylist()), key, strict=True))
+def _key_names(q: store_journeys.Question) -> dict[int, str] | None:
+    """{hash: key text} of every touch key the question can see (kept per snapshot), or None when
+    two texts share a hash (the caller then uses the full journeys)."""
+    from closedloop.analytics import engine, snapshot
+
+    cache_key = (q.url, q.schema, q.dims, q.as_of)
+    with _names_lock:
+        if cache_key in _names:
+            return _names[cache_key]
+    found = engine.rows(
+        q.url, f"{q.ctes} SELECT hash(key) AS h, min(key) AS key, max(key) AS twin FROM touches GROUP BY 1",
+        q.params,
+    )  # fmt: skip
+    names = None if any(r["key"] != r["twin"] for r in found) else {int(r["h"]): r["key"] for r in found}
+    if q.schema != snapshot.LIVE:
+        with _names_lock:
+            for old in [k for k in _names if k[0] == q.url and k[1] != q.schema]:
+                del _names[old]
+            _names[cache_key] = names
+    return names
 
 
 def _merged_names(labels: list[str]) -> tuple[list[str], np.ndarray]:
@@ -191,8 +215,8 @@ def _merged_names(labels: list[str]) -> tuple[list[str], np.ndarray]:
     return list(index), position
 
 
-def _column(table: Any, name: str, skip: int, dtype: Any) -> np.ndarray:
-    return table.column(name).slice(skip).to_numpy(zero_copy_only=False).astype(dtype)
+def _column(table: Any, name: str, rows: np.ndarray) -> np.ndarray:
+    return table.column(name).take(rows).to_numpy(zero_copy_only=False)
 
 
 def _empty() -> Journeys:

@@ -74,6 +74,7 @@ def attribution(
 ) -> None:
     """Multi-touch attribution (SPEC section 6)."""
     from closedloop.attribution import journeys as store_journeys
+    from closedloop.attribution.aggregated import journeys_for
     from closedloop.attribution.bootstrap import with_intervals
     from closedloop.attribution.compare import compare_models
     from closedloop.attribution.paths import read_path_table
@@ -87,7 +88,12 @@ def attribution(
         from closedloop.cli.common import open_store
 
         open_store()
-        data = store_journeys.build_journeys(url, conversion=conversion, by=by, lookback_days=lookback)
+        if compare:
+            data = store_journeys.build_journeys(url, conversion=conversion, by=by, lookback_days=lookback)
+        else:  # only what the model reads (its credits are those of the full journeys)
+            data = journeys_for(
+                model, url, conversion=conversion, by=by, lookback_days=lookback, resampled=bool(bootstrap)
+            )
         conversion_name = conversion
     currency = store_journeys.reporting_currency(url)
     if compare:
