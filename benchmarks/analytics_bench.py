@@ -341,7 +341,7 @@ def measure(url: str, window: dict[str, str], runs: int) -> tuple[list[tuple[str
     assert counts == {r[0]: r[1] for r in hand}, "hand-written DuckDB funnel disagrees"
     assert counts == {r[0]: r[1] for r in simple}, f"plain {store} funnel disagrees"
     w = lambda pair: pair[0]  # noqa: E731
-    live = " (live: the cluster's WAL moved)" if store == "PostgreSQL" else ""
+    live = " (live whenever the cluster's WAL moved)" if store == "PostgreSQL" else ""
     rows = [
         (f"funnel by channel, 6 stages, cohort, intervals (closedloop){live}", ours, "1.00x"),
         ("same funnel, hand-written DuckDB SQL on the snapshot tables (floor)", floor,
