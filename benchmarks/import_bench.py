@@ -8,7 +8,8 @@ child process (so its peak RSS is measured alone) and prints rows/s and peak RSS
 in the same process is a plain `csv` module pass over the same file (read + split only), so the
 ratio says how far the import is from the cost of merely reading the file; the second peer is a
 bare executemany of ready-made rows into the same schema (its unique and foreign keys), the SQLite
-floor. Each repeat runs the floor and then the import, so their medians share the machine's load.
+floor; the third replays the very rows the import wrote (its columns and values) the same way.
+Each repeat runs the floor, the import and the replay, so their medians share the machine's load.
 """
 
 from __future__ import annotations
@@ -131,6 +132,41 @@ def median(values: list[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def replay_floor(db: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of a bare executemany, in 50,000-row batches, of exactly the rows the
+    import wrote (its columns and values: campaign ids, referrers, click ids, policy version)
+    into an emptied copy of its touchpoints table (same indexes and foreign keys), committed: the
+    floor for the import's own rows (third peer)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        names = [r[1] for r in conn.execute("PRAGMA table_info(touchpoints)") if r[1] != "id"]
+        rows = conn.execute(f"SELECT {', '.join(names)} FROM touchpoints ORDER BY id").fetchall()
+        used = [i for i, _ in enumerate(names) if any(r[i] is not None for r in rows[:5000])]
+        rows = [tuple(r[i] for i in used) for r in rows]
+        schema = [r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'touchpoints'"
+                                             " AND sql IS NOT NULL ORDER BY type DESC")]  # fmt: skip
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA cache_size=-65536")
+        conn.execute("DROP TABLE touchpoints")
+        for statement in schema:  # the table first, then its indexes
+            conn.execute(statement)
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA foreign_keys=ON")
+        sql = (f"INSERT INTO touchpoints ({', '.join(names[i] for i in used)}) "
+               f"VALUES ({', '.join('?' * len(used))})")  # fmt: skip
+        start, cpu = time.perf_counter(), time.process_time()
+        conn.execute("BEGIN")
+        for i in range(0, len(rows), 50_000):
+            conn.executemany(sql, rows[i : i + 50_000])
+        conn.execute("COMMIT")
+        return time.perf_counter() - start, time.process_time() - cpu
+    finally:
+        conn.close()
+
+
 def commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -151,7 +187,7 @@ def main() -> None:
         path = Path(tmp) / "touchpoints.csv"
         write_file(path, args.rows, args.leads)
         peer, peer_cpu = csv_pass(path)
-        runs, floors = [], []
+        runs, floors, replays = [], [], []
         for i in range(args.repeat):
             # The floor and the import alternate, so both medians see the same machine load.
             floors.append(insert_floor(f"sqlite:///{tmp}/floor_{i}.db", args.rows, args.leads))
@@ -160,6 +196,7 @@ def main() -> None:
             out = subprocess.run([sys.executable, "-c", CHILD, url, str(path)], capture_output=True, text=True,
                                  check=True)  # fmt: skip
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            replays.append(replay_floor(Path(tmp, f"bench_{i}.db")))
             for name in (f"floor_{i}.db", f"bench_{i}.db"):
                 for suffix in ("", "-wal", "-shm"):
                     Path(tmp, name + suffix).unlink(missing_ok=True)
@@ -167,6 +204,7 @@ def main() -> None:
         cpu = median([r.get("cpu", 0.0) for r in runs])
         rss = median([r["rss_mb"] for r in runs])
         floor, floor_cpu = median([f[0] for f in floors]), median([f[1] for f in floors])
+        replay, replay_cpu = median([f[0] for f in replays]), median([f[1] for f in replays])
         size_mb = path.stat().st_size / 1e6
     print(f"machine      {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
           f"python={platform.python_version()}")  # fmt: skip
@@ -178,15 +216,18 @@ def main() -> None:
         ("import touchpoints (median)", seconds, cpu, f"{rss:,.0f}"),
         ("peer: csv.reader pass", peer, peer_cpu, ""),
         ("peer: bare executemany (median)", floor, floor_cpu, ""),
+        ("peer: import's rows replayed (med.)", replay, replay_cpu, ""),
     ):
         print(
             f"{name:<34}{wall:>10.2f}{used:>8.2f}{args.rows / wall:>12,.0f}{args.rows / used:>12,.0f}{mb:>13}"
         )
     print(f"ratio import/csv.reader: {seconds / peer:.1f}x wall, {cpu / peer_cpu:.1f}x CPU; "
-          f"import/bare insert: {seconds / floor:.1f}x wall, {cpu / floor_cpu:.1f}x CPU")  # fmt: skip
+          f"import/bare insert: {seconds / floor:.1f}x wall, {cpu / floor_cpu:.1f}x CPU; "
+          f"import/replayed rows: {seconds / replay:.1f}x wall, {cpu / replay_cpu:.1f}x CPU")  # fmt: skip
     print("runs (wall s / CPU s / peak RSS MB): import "
           + ", ".join(f"{r['seconds']:.1f}/{r['cpu']:.1f}/{r['rss_mb']:.0f}" for r in runs)
-          + "; bare insert " + ", ".join(f"{w:.1f}/{c:.1f}" for w, c in floors))  # fmt: skip
+          + "; bare insert " + ", ".join(f"{w:.1f}/{c:.1f}" for w, c in floors)
+          + "; replayed " + ", ".join(f"{w:.1f}/{c:.1f}" for w, c in replays))  # fmt: skip
     print(f"inserted {runs[0]['inserted']:,}, rejected {runs[0]['rejected']:,}, status {runs[0]['status']}")
 
 
