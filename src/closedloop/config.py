@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     log_format: str = "json"
     log_requests: bool = True
+    # Bounded-staleness analytics on PostgreSQL (docs/DEPLOYMENT.md): after a write, numbers may come
+    # from the latest snapshot whose copy started at most this many seconds ago; 0 = always fresh.
+    analytics_max_staleness: float = Field(default=0.0, ge=0)
 
     def require_secret(self, *, demo: bool = False) -> str:
         """The secret key, validated; demo mode may fall back to a fixed local-only key."""

@@ -20,6 +20,15 @@ transactional and would be exact, but it needs a migration on every table the sc
 costs every write statement an extra update (a single counter row serialises concurrent writers;
 a row per backend pid avoids that), and is skipped by `session_replication_role = replica`
 (`pg_restore --disable-triggers`, logical replication), so it stays out until the store owns it.
+
+Bounded staleness (opt-in, PostgreSQL only): with `CLOSEDLOOP_ANALYTICS_MAX_STALENESS=<seconds>`
+a query after a write may still read the latest finished snapshot, as long as its copy started no
+more than that many seconds ago, while a new copy runs in the background (one at a time). Older
+snapshots are never read after a write: the query reads live. The moment a copy starts is taken
+just before its token is read, so a snapshot holds every write committed before it: every answer
+reflects every write committed before (now - bound). Each answer's "data as of" moment (the copy's
+start, or now when the answer is fresh) is kept per context: `freshness()` scopes it for Python
+callers, and each web request sees its own (`seen()`).
 """
 
 from __future__ import annotations
@@ -30,8 +39,11 @@ import os
 import re
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +109,25 @@ class _State:
     building: threading.Thread | None = None  # the background copy under way
     stale_build: bool = False  # the last copy finished after the store had changed again
     installed: list[str] = field(default_factory=list)  # snapshots in use, oldest first
+    copied_at: datetime | None = None  # when the copy of `schema` started (before its token was read)
+
+
+@dataclass
+class Freshness:
+    """How fresh the answers read in one context are.
+
+    `as_of`: every write committed before it is in every answer (the oldest answer's moment:
+    a snapshot's copy start when the store changed since, else the moment of the query); `stale`:
+    some answer came from a snapshot the store has moved past (bounded staleness).
+    """
+
+    as_of: datetime | None = None
+    stale: bool = False
+
+    def note(self, moment: datetime, *, stale: bool) -> None:
+        if self.as_of is None or moment < self.as_of:
+            self.as_of = moment
+        self.stale = self.stale or stale
 
 
 LIVE = "live"
@@ -111,7 +142,51 @@ _BACKGROUND = {"postgresql": True, "sqlite": False}  # copy in a background thre
 _generations = itertools.count(1)
 _states: dict[str, _State] = {}
 _sqlite_watchers: dict[str, sqlite3.Connection] = {}
+_seen: ContextVar[Freshness | None] = ContextVar("closedloop_analytics_freshness", default=None)
 log = logging.getLogger(__name__)
+
+
+def clock() -> datetime:
+    """Now (UTC); tests replace it to move past the staleness bound without waiting."""
+    return datetime.now(UTC)
+
+
+def max_staleness(url: str) -> float:
+    """Seconds a snapshot may lag the store (CLOSEDLOOP_ANALYTICS_MAX_STALENESS); 0 on SQLite."""
+    from closedloop.config import get_settings
+
+    if not _BACKGROUND.get(make_url(url).get_backend_name(), False):
+        return 0.0  # SQLite copies in the querying thread only: keep exact freshness there
+    return float(get_settings().analytics_max_staleness)
+
+
+@contextmanager
+def freshness() -> Iterator[Freshness]:
+    """Collect how fresh the answers read inside the block are (Python callers of the analytics API).
+
+    >>> with snapshot.freshness() as fresh:
+    ...     result = api.funnel(url, by=["channel"])
+    >>> fresh.as_of, fresh.stale
+    """
+    found = Freshness()
+    token = _seen.set(found)
+    try:
+        yield found
+    finally:
+        _seen.reset(token)
+
+
+def seen() -> Freshness | None:
+    """How fresh this context's answers are so far (a web request's own), or None before any."""
+    return _seen.get()
+
+
+def _note(moment: datetime, *, stale: bool) -> None:
+    found = _seen.get()
+    if found is None:  # a request's (or thread's) first answer: its own record from here on
+        found = Freshness()
+        _seen.set(found)
+    found.note(moment, stale=stale)
 
 
 def _column(name: str) -> str:
@@ -172,6 +247,9 @@ def _select(table: str) -> str:
 def schema(url: str) -> str:
     """The DuckDB schema to read the store at `url` from: a fresh snapshot, or `live` views.
 
+    With a staleness bound (`max_staleness`), a snapshot whose copy started within the bound is
+    read even after the store changed; the answer's "data as of" is then the copy's start.
+
     A snapshot is used only while the store's token equals the one read before it was built, so
     an answer is never stale. When the token has changed, the query reads the store live (same
     columns, through views). On PostgreSQL a new snapshot is then copied in a background thread,
@@ -183,7 +261,9 @@ def schema(url: str) -> str:
     overlap this process's own requests more than the requests themselves do.
     """
     connection = engine.connect(url)
+    bound = max_staleness(url)
     with _lock:
+        started = clock()  # before the token: a copy made from this token holds every write until now
         token = _token(url)
         state = _states.get(url)
         if state is None or state.connection is not connection:
@@ -191,29 +271,43 @@ def schema(url: str) -> str:
             _states[url] = state
             _create_live(connection)
         if state.schema != LIVE and state.token == token:
+            _note(started, stale=False)
             return state.schema
         quiet = state.last_seen == token
         state.last_seen = token
         if not _BACKGROUND[make_url(url).get_backend_name()]:
             if not quiet:
+                _note(started, stale=False)
                 return LIVE
             state.generation = generation = next(_generations)
-            _install(state, token, _copy(connection, generation), generation)
+            _install(state, token, _copy(connection, generation), generation, started)
+            _note(started, stale=False)
             return state.schema
-        if state.building is None and (quiet or not state.stale_build):
+        # Bounded staleness: copy whenever none is under way, so the snapshot keeps within the bound.
+        if state.building is None and (bound > 0 or quiet or not state.stale_build):
             state.generation = next(_generations)
             thread = threading.Thread(
                 target=_build_in_background,
-                args=(url, state, token, state.generation),
+                args=(url, state, token, state.generation, started),
                 name=f"snapshot-{state.generation}",
                 daemon=True,
             )
             state.building = thread
             thread.start()
+        copied = state.copied_at
+        if (
+            bound > 0
+            and state.schema != LIVE
+            and copied is not None
+            and started - copied <= timedelta(seconds=bound)
+        ):
+            _note(copied, stale=True)
+            return state.schema
+        _note(started, stale=False)
         return LIVE
 
 
-def _build_in_background(url: str, state: _State, token: str, generation: int) -> None:
+def _build_in_background(url: str, state: _State, token: str, generation: int, started: datetime) -> None:
     try:
         name = _copy(state.connection, generation)
     except Exception:  # the store went away, or the connection closed under us: queries stay live
@@ -225,7 +319,7 @@ def _build_in_background(url: str, state: _State, token: str, generation: int) -
         state.building = None
         if _states.get(url) is not state:  # forgotten meanwhile (connection closed)
             return
-        _install(state, token, name, generation)
+        _install(state, token, name, generation, started)
         try:
             state.stale_build = _token(url) != token
         except Exception:  # a failed check only means the next query decides
@@ -247,11 +341,12 @@ def rebuild(url: str) -> str:
     wait(url)
     with _lock:
         state = _states[url]
+        started = clock()
         token = _token(url)
         state.generation = generation = next(_generations)
     name = _copy(state.connection, generation)
     with _lock:
-        _install(state, token, name, generation)
+        _install(state, token, name, generation, started)
         return name
 
 
@@ -283,7 +378,7 @@ def _copy(connection: Any, generation: int) -> str:
     return name
 
 
-def _install(state: _State, token: str, name: str, generation: int) -> None:
+def _install(state: _State, token: str, name: str, generation: int, started: datetime) -> None:
     """Make a finished copy the snapshot (unless a newer one is in place); the caller holds the lock.
 
     The previous snapshot stays for readers still using it; older ones are dropped.
@@ -294,7 +389,7 @@ def _install(state: _State, token: str, name: str, generation: int) -> None:
         if generation < current:
             _drop(cursor, name)
             return
-        state.token, state.schema = token, name
+        state.token, state.schema, state.copied_at = token, name, started
         state.installed.append(name)
         while len(state.installed) > 2:
             _drop(cursor, state.installed.pop(0))
