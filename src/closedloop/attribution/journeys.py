@@ -268,7 +268,7 @@ def prepare(
     conv AS ({_conversions_sql(conversion, currency, value, filters)}),
     journeys AS (
         SELECT ROW_NUMBER() OVER (ORDER BY c.lead_id NULLS LAST, c.deal_id, c.conv_at) - 1 AS jid,
-               c.lead_id, c.conv_at IS NOT NULL AS converted, COALESCE(c.value, 0.0) AS value,
+               c.lead_id, c.conv_at IS NOT NULL AS converted, CAST(COALESCE(c.value, 0.0) AS DOUBLE) AS value,
                COALESCE(c.conv_at, lt.last_at) AS end_at, c.lead_at,
                CASE WHEN c.opp_at <= c.conv_at THEN c.opp_at END AS opp_at
         FROM conv c LEFT JOIN last_touch lt ON lt.lead_id = c.lead_id
