@@ -27,8 +27,8 @@ more than that many seconds ago, while a new copy runs in the background (one at
 snapshots are never read after a write: the query reads live. The moment a copy starts is taken
 just before its token is read, so a snapshot holds every write committed before it: every answer
 reflects every write committed before (now - bound). Each answer's "data as of" moment (the copy's
-start, or now when the answer is fresh) is kept per context: `freshness()` scopes it for Python
-callers, and each web request sees its own (`seen()`).
+start, or now when the answer is fresh) is collected inside a `freshness()` block: Python callers
+open one around their calls, and every page request runs in its own (web/pages/common.py).
 """
 
 from __future__ import annotations
@@ -177,16 +177,14 @@ def freshness() -> Iterator[Freshness]:
 
 
 def seen() -> Freshness | None:
-    """How fresh this context's answers are so far (a web request's own), or None before any."""
+    """How fresh the answers read so far inside the innermost `freshness()` block are (None outside one)."""
     return _seen.get()
 
 
 def _note(moment: datetime, *, stale: bool) -> None:
     found = _seen.get()
-    if found is None:  # a request's (or thread's) first answer: its own record from here on
-        found = Freshness()
-        _seen.set(found)
-    found.note(moment, stale=stale)
+    if found is not None:  # only inside `freshness()` (a page request opens one)
+        found.note(moment, stale=stale)
 
 
 def _column(name: str) -> str:

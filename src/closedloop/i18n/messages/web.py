@@ -5,6 +5,18 @@ from __future__ import annotations
 _ROWS: tuple[tuple[str, str, str, str], ...] = (
     # layout
     ("web.skip", "Skip to content", "跳到主要內容", "跳到主要内容"),
+    (
+        "web.data_as_of",
+        "Numbers as of {time} ({zone})",
+        "數據截至 {time}（{zone}）",
+        "数据截至 {time}（{zone}）",
+    ),
+    (
+        "web.data_as_of_hint",
+        "Changes made after this time are not counted yet.",
+        "此時間之後的變更尚未計入。",
+        "此时间之后的变更尚未计入。",
+    ),
     ("web.nav.label", "Main menu", "主選單", "主菜单"),
     ("web.nav.overview", "Overview", "總覽", "总览"),
     ("web.nav.funnel", "Funnel explorer", "漏斗分析", "漏斗分析"),

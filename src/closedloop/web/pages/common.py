@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from closedloop.access import policy
 from closedloop.access.scope import visibility
+from closedloop.analytics import snapshot
 from closedloop.analytics.slicing import Scope
 from closedloop.api.deps import SESSION_COOKIE, SessionDep
 from closedloop.errors import Forbidden, NotFound, Unauthenticated, UserError
@@ -76,8 +77,11 @@ class PageRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
+            # How fresh this request's numbers are (the layout's "Numbers as of" line): the handler's
+            # thread runs in a copy of this context, so it records into this request's own record.
             try:
-                return await handler(request)
+                with snapshot.freshness():
+                    return await handler(request)
             except LoginRequired:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -266,8 +270,28 @@ def render(page: Page, template: str, status: int = 200, **context: Any) -> HTML
         }
     if isinstance(context.get("flash"), str):
         context["flash"] = localise(context["flash"], page.lang)
+    context.setdefault("data_as_of", data_as_of(page))
     html = environment().get_template(f"pages/{template}").render(p=page, t=page.t, **context)
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def data_as_of(page: Page) -> str | None:
+    """The layout's "Numbers as of HH:MM (zone)" line, in the reporting time zone.
+
+    Shown only when this request's numbers came from a snapshot older than the store's latest
+    change (CLOSEDLOOP_ANALYTICS_MAX_STALENESS); None when every number was fresh.
+    """
+    fresh = snapshot.seen()
+    if fresh is None or not fresh.stale or fresh.as_of is None:
+        return None
+    from closedloop.web.pages.numbers import workspace
+
+    try:
+        zone_name = workspace(page.url).time_zone
+        zone = ZoneInfo(zone_name)
+    except (KeyError, ValueError):
+        zone_name, zone = "UTC", ZoneInfo("UTC")
+    return page.t("web.data_as_of", time=fresh.as_of.astimezone(zone).strftime("%H:%M"), zone=zone_name)
 
 
 def error_page(request: Request, exc: UserError) -> HTMLResponse:
