@@ -331,7 +331,10 @@ class TouchpointsProcessor:
         if written is None:
             return keys.tolist()
         hashes = pd.util.hash_array(keys.to_numpy(dtype=object), categorize=False).tolist()
-        maybe = [key for key, h in zip(keys.tolist(), hashes, strict=True) if h in written]
+        if written.isdisjoint(hashes):  # the common case, decided in C
+            maybe: list[str] = []
+        else:
+            maybe = [key for key, h in zip(keys.tolist(), hashes, strict=True) if h in written]
         written.update(hashes)  # every key of the chunk is stored once the chunk is written
         return maybe
 
@@ -377,7 +380,7 @@ class TouchpointsProcessor:
             columns["occurred_at"] = new["stamp"].tolist()
             columns["channel_explicit"] = explicit.astype(int).tolist()
             # Columns blank in the whole chunk are left to their NULL default: fewer values to bind.
-            names = [n for n, values in columns.items() if values.count(None) < len(values)]
+            names = [n for n, v in columns.items() if v[0] is not None or v.count(None) < len(v)]
             recorded = ctx.now.astimezone(parsing.UTC).strftime(_SQLITE_TS)
             sql = (
                 f"INSERT INTO touchpoints (recorded_at, {', '.join(names)}) "
