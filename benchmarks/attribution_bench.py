@@ -120,7 +120,7 @@ def peer_frame(paths: Journeys):
     return pl.DataFrame(rows)
 
 
-def from_store(url: str, runs: int, conversions: list[str]) -> None:
+def from_store(url: str, runs: int, conversions: list[str], models: list[str] | None = None) -> None:
     """Every model end to end from the store: journeys inside DuckDB, then the model (median of runs).
 
     "End to end" is a fresh question in a warm process: the analytics snapshot is current and the
@@ -153,6 +153,7 @@ def from_store(url: str, runs: int, conversions: list[str]) -> None:
         return aggregated.journeys_for(model, url, conversion=conversion)
 
     runs_of = [(m, 1) for m in MODELS if m != "markov"] + [("markov", 1), ("markov", 3)]
+    runs_of = [(m, k) for m, k in runs_of if models is None or m in models]
     for conversion in conversions:
         fresh("linear", conversion)  # warm: connection, extension, file cache
         for model, order in runs_of:
@@ -189,6 +190,7 @@ def main() -> None:
         "--keep", help="with --store-scale: generate into this SQLite file (reused if present)"
     )
     parser.add_argument("--conversions", default="mql,opportunity", help="conversions timed from the store")
+    parser.add_argument("--models", help="with a store: only these models (comma-separated)")
     args = parser.parse_args()
 
     if args.store or args.store_scale:
@@ -210,7 +212,9 @@ def main() -> None:
                                 cwd=Path(__file__).parent, check=False).stdout.strip()  # fmt: skip
         print(f"machine: {platform.machine()} cpus={os.cpu_count()} python {platform.python_version()}; "
               f"commit {commit}; load average {os.getloadavg()[0]:.1f} (the machine is shared)")  # fmt: skip
-        from_store(url, args.runs, args.conversions.split(","))
+        from_store(
+            url, args.runs, args.conversions.split(","), args.models.split(",") if args.models else None
+        )
         print(f"load average at the end {os.getloadavg()[0]:.1f}")
         return
 

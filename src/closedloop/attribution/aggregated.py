@@ -91,12 +91,14 @@ def _sequences(q: store_journeys.Question, question: dict[str, Any]) -> Journeys
     from closedloop.analytics import engine
 
     # A sort moves every touch: send as little per touch as possible (its key's hash, no text).
-    valued = q.conversion == "won"  # other conversions carry no value
+    # Other conversions hold one journey per lead, in lead order, and carry no value.
+    valued = q.conversion == "won"
+    journey = "j.jid" if valued else "j.lead_id"
     sql = f"""{q.ctes}
-    SELECT CAST(j.jid AS INTEGER) AS jid, j.converted, {"j.value," if valued else ""}
+    SELECT {journey} AS journey, j.converted, {"j.value," if valued else ""}
            CASE WHEN t.key IS NOT NULL THEN hash(t.key) END AS h
     {store_journeys.window_join(q)}
-    ORDER BY j.jid, t.occurred_at, t.id
+    ORDER BY {journey}, t.occurred_at, t.id
     """
     table = engine.query(q.url, sql, q.params)
     if table.num_rows == 0:
@@ -119,10 +121,10 @@ def _sequences(q: store_journeys.Question, question: dict[str, Any]) -> Journeys
     keys, position = _merged_names(labels)
     lookup = np.zeros(len(known) + 1, dtype=np.int64)
     lookup[ordered] = position
-    jid = table.column("jid").to_numpy().astype(np.int64)
-    n = int(jid[-1]) + 1
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(jid, minlength=n))]).astype(np.int64)
-    firsts = offsets[:-1]
+    journey = table.column("journey").to_numpy()
+    firsts = np.flatnonzero(np.concatenate([[True], journey[1:] != journey[:-1]]))
+    offsets = np.append(firsts, len(journey)).astype(np.int64)
+    n = len(firsts)
     converted = _column(table, "converted", firsts).astype(bool)
     values = _column(table, "value", firsts).astype(np.float64) if valued else np.zeros(n)
     conversions = converted.astype(np.float64)
