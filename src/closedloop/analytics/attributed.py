@@ -2,7 +2,7 @@
 
 The spend side stays the compiled `facts` of `compile.spend_facts`; the credited side (`lfacts`)
 comes from the attribution layer: journeys built inside the analytics engine for the
-conversions of the period (`attribution.journeys.build_journeys`), credited by the chosen model
+conversions of the period (`attribution.aggregated.journeys_for`), credited by the chosen model
 (`attribution.service.attribute`), and added up per channel and/or campaign. Only the few credited
 keys travel back into SQL (as bound VALUES), so the aggregation and the JSON shape are the
 first-touch path's own.
@@ -64,12 +64,15 @@ def credits_by_group(
     url: str, metric: Metric, sl: Slice, *, model: str, order: int = 1, half_life_days: float = 7.0
 ) -> dict[tuple[str, ...], float]:
     """{group values (sl.by order): credited conversions or value} for the period's conversions."""
-    from closedloop.attribution.journeys import KEY_SEP, NOT_SET, build_journeys
-    from closedloop.attribution.service import DATA_DRIVEN, attribute
+    from closedloop.attribution.aggregated import journeys_for
+    from closedloop.attribution.journeys import KEY_SEP, NOT_SET
+    from closedloop.attribution.service import attribute
 
     conversion, measure = CREDITED[metric.name]
     keyed = tuple(dict.fromkeys((*sl.by, *sl.where)))  # the dimensions a key must carry
-    journeys = build_journeys(
+    # The smallest input giving the model its exact credits (Markov: key sequences; Shapley: key sets).
+    journeys = journeys_for(
+        model,
         url,
         conversion=conversion,
         by=keyed,
@@ -78,7 +81,6 @@ def credits_by_group(
         as_of=sl.as_of_naive,
         value="margin" if measure == "margin" else "amount",
         scope=sl.scope,
-        converting_only=model not in DATA_DRIVEN,
     )
     credits = attribute(journeys, model, order=order, half_life_days=half_life_days)
     amounts = credits.conversions if measure == "count" else credits.values
