@@ -125,9 +125,13 @@ class Freshness:
     stale: bool = False
 
     def note(self, moment: datetime, *, stale: bool) -> None:
-        if self.as_of is None or moment < self.as_of:
-            self.as_of = moment
-        self.stale = self.stale or stale
+        with _note_lock:  # a page's calls run in a thread pool and note into one record
+            if self.as_of is None or moment < self.as_of:
+                self.as_of = moment
+            self.stale = self.stale or stale
+
+
+_note_lock = threading.Lock()
 
 
 LIVE = "live"

@@ -9,6 +9,7 @@ maturity (measured against now) moves on as time passes.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import threading
 from collections import OrderedDict
@@ -81,7 +82,11 @@ def ask(url: str, calls: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Any
                 out[name] = _KEPT[key]
                 continue
         todo[name] = (kind, kwargs, key)
-    futures = {name: _POOL.submit(_call, url, kind, dict(kwargs)) for name, (kind, kwargs, _) in todo.items()}
+    # Each call runs in a copy of this request's context, so it notes its freshness on the page's record.
+    futures = {
+        name: _POOL.submit(contextvars.copy_context().run, _call, url, kind, dict(kwargs))
+        for name, (kind, kwargs, _) in todo.items()
+    }
     for name, future in futures.items():
         out[name] = future.result()
         if kept:
