@@ -1,15 +1,18 @@
 """`Idempotency-Key` on state-changing API calls (SPEC section 7): a retry replays the first answer.
 
 The first call with a key claims it (a row without a status), runs, and stores its answer when
-it succeeded (2xx); a failed call releases the key so it can be retried. The same key with a
-different request answers 422; while the first call still runs, a retry answers 409. Keys are
-per caller (a hash of its credential) and live 24 hours.
+it succeeded (2xx); a failed call releases the key so it can be retried. The answer is stored
+before it is sent, so a retry arriving the moment the first answer lands replays it. The same key
+with a different request answers 422; while the first call still runs, a retry answers 409. A
+claim whose call never settled (the store went away mid-call) is abandoned after CLAIM_LEASE and
+the same request may claim it again. Keys are per caller (a hash of its credential) and live 24 hours.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,9 +27,13 @@ from closedloop.clock import system_clock
 from closedloop.i18n import translate
 from closedloop.users.models import IdempotencyKey
 
+log = logging.getLogger(__name__)
+
 HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 200
 LIFETIME = timedelta(hours=24)
+# Longer than any API call runs (a 1M-row import upload takes well under a minute).
+CLAIM_LEASE = timedelta(minutes=10)
 API_PREFIX = "/api/v1/"
 
 
@@ -85,7 +92,11 @@ def claim(
         if row.request_hash != request_hash:
             return ("mismatch",)
         if row.status_code is None:
-            return ("busy",)
+            if row.created_at >= now - CLAIM_LEASE:
+                return ("busy",)
+            row.created_at = now  # abandoned: the call never settled; this retry runs it
+            session.commit()
+            return ("new", row.id)
         return ("replay", row.status_code, row.content_type, row.response_body)
 
 
@@ -168,6 +179,7 @@ class IdempotencyMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         status, content_type, chunks = 500, None, []
+        held: list[Message] = []  # the answer, sent once it is stored
 
         async def capture(message: Message) -> None:
             nonlocal status, content_type
@@ -176,12 +188,17 @@ class IdempotencyMiddleware:
                 content_type = dict(message.get("headers", [])).get(b"content-type", b"").decode() or None
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-            await send(message)
+            held.append(message)
 
         try:
             await self.app(scope, replay_body, capture)
         finally:
-            await run_in_threadpool(settle, factory, row_id, status, content_type, b"".join(chunks))
+            try:
+                await run_in_threadpool(settle, factory, row_id, status, content_type, b"".join(chunks))
+            except Exception:  # the store went away: the claim is abandoned after CLAIM_LEASE
+                log.warning("idempotency key %s not settled", row_id, exc_info=True)
+        for message in held:
+            await send(message)
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -56,3 +56,21 @@ def test_retries_replay_the_first_answer(bare, store) -> None:
         "/api/v1/leads", json={"email": "plain@lead.example"}, headers={"Authorization": f"Bearer {key}"}
     )
     assert plain.status_code == 201 and "idempotent-replayed" not in plain.headers
+
+
+def test_a_claim_that_never_settled_is_taken_again_after_its_lease(store) -> None:
+    """The store went away mid-call: the key is not stuck for 24 hours, only for CLAIM_LEASE."""
+    from datetime import UTC, datetime
+
+    from closedloop.api.idempotency import CLAIM_LEASE, claim, settle
+
+    factory, now = store.session_factory, datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    ask = dict(principal="p", key="k-1", method="POST", path="/api/v1/leads", request_hash="h1")
+    first = claim(factory, now=now, **ask)
+    assert first[0] == "new"
+    assert claim(factory, now=now + CLAIM_LEASE / 2, **ask) == ("busy",)
+    assert claim(factory, now=now + CLAIM_LEASE * 2, **{**ask, "request_hash": "h2"}) == ("mismatch",)
+    again = claim(factory, now=now + CLAIM_LEASE * 2, **ask)
+    assert again == ("new", first[1])
+    settle(factory, again[1], 201, "application/json", b'{"id": 7}')
+    assert claim(factory, now=now + CLAIM_LEASE * 3, **ask) == ("replay", 201, "application/json", '{"id": 7}')
