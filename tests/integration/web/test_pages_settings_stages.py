@@ -12,6 +12,7 @@ from tests.integration.web.settings_world import XSS, make_world, no_raw_script,
 from closedloop.audit.models import AuditLog
 from closedloop.db import unit_of_work
 from closedloop.deals import service as deal_service
+from closedloop.deals import stages as deal_stages
 from closedloop.deals.models import PipelineStage
 from closedloop.errors import ValidationFailed
 from closedloop.policies.models import PolicyVersion
@@ -160,9 +161,9 @@ def test_the_service_refuses_incomplete_or_repeated_orders(store) -> None:
     with unit_of_work(store.session_factory) as s:
         for keys in (DEFAULT[:-1], [*DEFAULT, "won"], ["won", *DEFAULT[:4], "lost"], [*DEFAULT[:-1], "nope"]):
             with pytest.raises(ValidationFailed):
-                deal_service.reorder_stages(session=s, actor=system_actor(), keys=keys)
+                deal_stages.reorder_stages(session=s, actor=system_actor(), keys=keys)
         with pytest.raises(ValidationFailed):
-            deal_service.add_stage(
+            deal_stages.add_stage(
                 session=s, actor=system_actor(), key="x", names={"en": "x", "zh-TW": "x", "zh-CN": "x"}
             )
     assert _order(store) == DEFAULT

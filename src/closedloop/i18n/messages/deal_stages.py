@@ -1,4 +1,4 @@
-"""Messages of adding and reordering deal pipeline stages (deals.service)."""
+"""Messages of adding and reordering deal pipeline stages (deals.stages)."""
 
 from __future__ import annotations
 

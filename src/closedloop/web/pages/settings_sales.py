@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from closedloop.deals import service as deal_service
+from closedloop.deals import stages as deal_stages
 from closedloop.deals.models import PipelineStage
 from closedloop.errors import UserError, ValidationFailed
 from closedloop.handoffs.routing import DEFAULT_ROUTING, RULE_KEYS
@@ -88,7 +88,7 @@ def show_pipeline(page: Page, *, errors: dict[str, str] | None = None, values: d
     probability = {s.key: Decimal(str(payload.get(s.key, s.probability))) for s in stages}
     movable = _movable(stages)
     return render(page, "settings_pipeline.html", status, stages=stages, probability=probability, version=version,
-                  langs=LANGUAGES, is_admin=_is_admin(page), movable=movable, categories=deal_service.OPEN_CATEGORIES, may_propose=may_propose(page.actor, "stage_probabilities"),
+                  langs=LANGUAGES, is_admin=_is_admin(page), movable=movable, categories=deal_stages.OPEN_CATEGORIES, may_propose=may_propose(page.actor, "stage_probabilities"),
                   errors=errors or {}, values=values or {}, default_when=tomorrow(page), **_flash(page, errors))  # fmt: skip
 
 
@@ -122,7 +122,7 @@ async def rename_stage(page: PageDep, key: str, request: Request) -> Response:
         raise not_found(page)
     names = {lang: form.get(f"name-{lang}", "") for lang in LANGUAGES}
     try:
-        deal_service.rename_stage(session=page.request.state.db, actor=page.actor, key=key, names=names)
+        deal_stages.rename_stage(session=page.request.state.db, actor=page.actor, key=key, names=names)
     except UserError as exc:
         page.request.state.db.rollback()
         message = page.t("deal.error.stage_name", stage=key)
@@ -139,7 +139,7 @@ async def add_stage(page: PageDep, request: Request) -> Response:
     require_admin(page)
     names = {lang: form.get(f"new-name-{lang}", "") for lang in LANGUAGES}
     try:
-        deal_service.add_stage(session=page.request.state.db, actor=page.actor, key=form.get("key", ""),
+        deal_stages.add_stage(session=page.request.state.db, actor=page.actor, key=form.get("key", ""),
                                names=names, forecast_category=form.get("forecast_category", "pipeline"),
                                after=form.get("after") or None)  # fmt: skip
     except UserError as exc:
@@ -172,7 +172,7 @@ async def reorder_stages(page: PageDep, request: Request) -> Response:
     elif form.get("order"):
         keys = [k.strip() for k in form["order"].split(",") if k.strip()]
     try:
-        deal_service.reorder_stages(session=db, actor=page.actor, keys=keys)
+        deal_stages.reorder_stages(session=db, actor=page.actor, keys=keys)
     except UserError as exc:
         db.rollback()
         return show_pipeline(page, errors={"order": exc.message}, status=exc.http_status)
