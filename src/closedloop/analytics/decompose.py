@@ -69,7 +69,8 @@ def root_causes(
             rest_n, rest_x = total_n - s.n, total_x - s.x
             rest_rate = rest_x / rest_n
             found.append(Finding(s.group, s.n, s.x / s.n, rest_n, rest_rate, z, p, q, s.x - s.n * rest_rate))
-    return sorted(found, key=lambda f: -abs(f.impact))
+    # Equal impacts in a fixed order (fewer dimensions first, then by value): the engine's row order is not.
+    return sorted(found, key=lambda f: (-abs(f.impact), len(f.group), repr(sorted(f.group.items()))))
 
 
 @dataclass(frozen=True)

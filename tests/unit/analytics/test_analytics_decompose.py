@@ -87,3 +87,13 @@ def test_shift_share_by_hand() -> None:
     result = shift_share({"Email": (100, 20), "Events": (100, 60)}, {"Email": (50, 10), "Events": (150, 90)})
     assert (result.before, result.after) == (0.4, 0.5)
     assert result.mix == pytest.approx(0.1) and result.rate == pytest.approx(0.0)
+
+
+def test_root_causes_of_equal_impact_come_in_one_order_whatever_order_they_arrive_in() -> None:
+    # Two mirror segments of 100 leads: 10 and 10 conversions against 50 of 200 elsewhere each.
+    north, south = Segment({"region": "North"}, 100, 10), Segment({"region": "South"}, 100, 10)
+    east = Segment({"region": "East"}, 200, 80)
+    one = root_causes([north, south, east], 400, 100)
+    other = root_causes([east, south, north], 400, 100)
+    assert [f.group for f in one] == [f.group for f in other]
+    assert abs(one[0].impact) >= abs(one[-1].impact)
