@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from closedloop.errors import ValidationFailed
 from closedloop.handoffs.models import DataQualityHold
+from closedloop.i18n import translate
 from closedloop.leads.models import Lead
 
 # Field groups: "email|phone" means at least one of them.
@@ -62,7 +63,7 @@ def parse_gate(payload: Mapping[str, Any]) -> Gate:
         unknown = [n for n in names if n not in GATE_FIELDS and not n.startswith("custom.")]
         if unknown:
             raise ValidationFailed(
-                f"quality gate: unknown field {unknown[0]!r}", detail={"field": "required"}
+                translate("validator.gate.field", name=unknown[0]), detail={"field": "required"}
             )
         groups.append(names)
     return Gate(required=tuple(groups), duplicates=bool(payload.get("duplicates", True)))

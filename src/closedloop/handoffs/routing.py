@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from closedloop.errors import ValidationFailed
+from closedloop.i18n import translate
 
 RULE_KEYS = ("region", "country", "industry", "lead_type", "source_type")
 DEFAULT_ROUTING: dict[str, Any] = {"account_owner_first": True, "rules": [], "default_team": None}
@@ -64,13 +65,11 @@ def parse_routing(payload: Mapping[str, Any]) -> Routing:
     rules = []
     for raw in payload.get("rules", []):
         if "team" not in raw or not isinstance(raw.get("match"), Mapping):
-            raise ValidationFailed(
-                "routing: each rule needs a 'match' object and a 'team'", detail={"field": "rules"}
-            )
+            raise ValidationFailed(translate("validator.routing.rule"), detail={"field": "rules"})
         unknown = set(raw["match"]) - set(RULE_KEYS)
         if unknown:
             raise ValidationFailed(
-                f"routing: cannot match on {sorted(unknown)[0]!r}", detail={"field": "match"}
+                translate("validator.routing.key", name=sorted(unknown)[0]), detail={"field": "match"}
             )
         match = {
             key: frozenset(str(v).strip().lower() for v in (value if isinstance(value, list) else [value]))

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from closedloop.errors import ValidationFailed
+from closedloop.i18n import translate
 from closedloop.workspace.calendar import Calendar, add_business_hours
 
 DEFAULT_SLA: dict[str, Any] = {
@@ -61,14 +62,16 @@ def parse_sla(payload: Mapping[str, Any]) -> SlaPolicy:
             mql_to_sql_rate=float(marketing["mql_to_sql_rate"]),
         )
     except (TypeError, ValueError) as exc:
-        raise ValidationFailed(f"SLA policy: {exc}", detail={"field": "payload"}) from exc
+        raise ValidationFailed(
+            translate("validator.sla.malformed", detail=str(exc)), detail={"field": "payload"}
+        ) from exc
     if min(policy.first_response_hours, policy.accept_within_hours, policy.attempts_within_days) <= 0:
-        raise ValidationFailed("SLA policy: hours and days must be positive", detail={"field": "sales"})
+        raise ValidationFailed(translate("validator.sla.positive"), detail={"field": "sales"})
     for name in ("response_compliance", "mql_to_sql_rate"):
         if not 0 <= getattr(policy, name) <= 1:
-            raise ValidationFailed(f"SLA policy: {name} is a share between 0 and 1", detail={"field": name})
+            raise ValidationFailed(translate("validator.sla.share", name=name), detail={"field": name})
     if policy.attempts < 0 or policy.mql_volume_per_month < 0:
-        raise ValidationFailed("SLA policy: counts must not be negative", detail={"field": "payload"})
+        raise ValidationFailed(translate("validator.sla.negative"), detail={"field": "payload"})
     return policy
 
 

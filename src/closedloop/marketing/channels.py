@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from closedloop.errors import ValidationFailed
+from closedloop.i18n import translate
 from closedloop.marketing.models import CLICK_ID_FIELDS
 from closedloop.policies.models import PolicyVersion
 
@@ -122,24 +123,32 @@ _DOMAIN = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?([^/:?#\s]+)", re.IGN
 def validate_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Check a rule set's shape (channels named, tests known, regexes compile); returns it."""
     if not isinstance(rules, list) or not rules:
-        raise ValidationFailed("channel rules must be a non-empty list", detail={"field": "rules"})
+        raise ValidationFailed(translate("validator.channels.empty"), detail={"field": "rules"})
     for i, rule in enumerate(rules):
         if not isinstance(rule, dict) or not str(rule.get("channel", "")).strip():
-            raise ValidationFailed(f"rule {i + 1} has no channel", detail={"field": f"rules[{i}].channel"})
+            raise ValidationFailed(
+                translate("validator.channels.no_channel", n=i + 1), detail={"field": f"rules[{i}].channel"}
+            )
         for alternative in rule.get("when", []):
             for key, value in alternative.items():
                 if key in ("click_id", "blank"):
                     if not isinstance(value, list):
-                        raise ValidationFailed(f"rule {i + 1}: {key} must be a list", detail={"field": key})
+                        raise ValidationFailed(
+                            translate("validator.channels.list", n=i + 1, name=key), detail={"field": key}
+                        )
                 elif key == "referrer_present":
                     continue
                 elif not _TEST.match(key):
-                    raise ValidationFailed(f"rule {i + 1}: unknown test {key!r}", detail={"field": key})
+                    raise ValidationFailed(
+                        translate("validator.channels.test", n=i + 1, name=key), detail={"field": key}
+                    )
                 elif key.endswith("_regex"):
                     try:
                         re.compile(value)
                     except re.error as exc:
-                        raise ValidationFailed(f"rule {i + 1}: bad regex {value!r}: {exc}") from exc
+                        raise ValidationFailed(
+                            translate("validator.channels.regex", n=i + 1, value=value, detail=str(exc))
+                        ) from exc
     return rules
 
 
@@ -364,7 +373,9 @@ def rederive_channels(
 
     version = session.get(PolicyVersion, version_id) if version_id else rules_in_force(session, at=clock())
     if version is None or version.kind != KIND:
-        raise ValidationFailed(f"no channel-rules version {version_id}", detail={"field": "version_id"})
+        raise ValidationFailed(
+            translate("validator.channels.version", id=version_id), detail={"field": "version_id"}
+        )
     rules = validate_rules(rules_of(version))
     t = Touchpoint.__table__
     columns = [t.c.id, t.c.channel, t.c.utm_source, t.c.utm_medium, t.c.utm_campaign, t.c.referrer]

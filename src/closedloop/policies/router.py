@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from closedloop.api.deps import CurrentActor, SessionDep
 from closedloop.errors import Forbidden, NotFound
-from closedloop.i18n import normalise_language, translate
+from closedloop.i18n import translate
 from closedloop.policies import service as policy_service
 from closedloop.policies.models import POLICY_KINDS, PolicyApproval, PolicyVersion
 
@@ -142,28 +142,19 @@ def propose_policy(session: SessionDep, actor: CurrentActor, body: PolicyIn) -> 
     return _out(session, version)
 
 
-def _lang(request: Request) -> str:
-    """The caller's language for error messages (Accept-Language; English by default)."""
-    return normalise_language(request.headers.get("accept-language", "en").split(",")[0].split(";")[0])
-
-
 @router.post("/policies/{version_id}/approve", response_model=PolicyOut)
-def approve_policy(session: SessionDep, actor: CurrentActor, version_id: int, request: Request) -> PolicyOut:
+def approve_policy(session: SessionDep, actor: CurrentActor, version_id: int) -> PolicyOut:
     """Approve for the caller's side (a manager approves for both), never one's own proposal; audited."""
     _version(session, version_id)
-    version = policy_service.approve(session=session, version_id=version_id, actor=actor, lang=_lang(request))
+    version = policy_service.approve(session=session, version_id=version_id, actor=actor)
     return _out(session, version)
 
 
 @router.post("/policies/{version_id}/reject", response_model=PolicyOut)
-def reject_policy(
-    session: SessionDep, actor: CurrentActor, version_id: int, body: RejectIn, request: Request
-) -> PolicyOut:
+def reject_policy(session: SessionDep, actor: CurrentActor, version_id: int, body: RejectIn) -> PolicyOut:
     """Turn a proposal down; it never takes effect (audited)."""
     _version(session, version_id)
     return _out(
         session,
-        policy_service.reject(
-            session=session, version_id=version_id, actor=actor, reason=body.reason, lang=_lang(request)
-        ),
+        policy_service.reject(session=session, version_id=version_id, actor=actor, reason=body.reason),
     )

@@ -18,7 +18,7 @@ from closedloop.audit import service as audit_service
 from closedloop.audit.service import snapshot
 from closedloop.clock import Clock, system_clock
 from closedloop.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
-from closedloop.i18n import DEFAULT_LANGUAGE, translate
+from closedloop.i18n import translate
 from closedloop.policies.models import POLICY_KINDS, PolicyApproval, PolicyVersion
 from closedloop.users.actor import Actor
 
@@ -95,13 +95,13 @@ def propose(
     return version
 
 
-def sides_for(actor: Actor, lang: str = DEFAULT_LANGUAGE) -> tuple[str, ...]:
+def sides_for(actor: Actor) -> tuple[str, ...]:
     """The sides an approver speaks for: their own, or both for a manager."""
     if actor.role in BOTH_SIDES_ROLES:
         return SIDES
     if actor.role in SIDES:
         return (actor.role,)
-    raise Forbidden(translate("policy.error.approver", lang, role=actor.role))
+    raise Forbidden(translate("policy.error.approver", role=actor.role))
 
 
 def approve(
@@ -110,21 +110,20 @@ def approve(
     version_id: int,
     actor: Actor,
     clock: Clock = system_clock,
-    lang: str = DEFAULT_LANGUAGE,
 ) -> PolicyVersion:
     """Record an approval by someone other than the proposer; with both sides approved the version
-    takes effect (never in the past). Errors are worded in `lang`."""
-    version = _get(session, version_id, lang)
+    takes effect (never in the past)."""
+    version = _get(session, version_id)
     if version.status != "proposed":
         raise InvalidTransition(
-            translate("policy.error.not_pending", lang, version=version.version, status=version.status)
+            translate("policy.error.not_pending", version=version.version, status=version.status)
         )
-    approver_id = _approver_id(actor, lang)
-    sides = sides_for(actor, lang)
+    approver_id = _approver_id(actor)
+    sides = sides_for(actor)
     if version.proposed_by_id is not None and version.proposed_by_id == approver_id:
         # Two people decide (SPEC section 4): a proposal is never approved by the person who made it.
         raise Forbidden(
-            translate("policy.error.own_proposal", lang, version=version.version),
+            translate("policy.error.own_proposal", version=version.version),
             detail={"code": "own_proposal"},
         )
     now = clock()
@@ -133,7 +132,7 @@ def approve(
     )
     added = [side for side in sides if side not in have]
     if not added:
-        raise InvalidTransition(translate("policy.error.already_approved", lang))
+        raise InvalidTransition(translate("policy.error.already_approved"))
     for side in added:
         session.add(
             PolicyApproval(policy_version_id=version.id, user_id=approver_id, side=side, approved_at=now)
@@ -158,9 +157,9 @@ def approve(
     return version
 
 
-def _approver_id(actor: Actor, lang: str = DEFAULT_LANGUAGE) -> int:
+def _approver_id(actor: Actor) -> int:
     if actor.user_id is None:
-        raise Forbidden(translate("policy.error.needs_person", lang))
+        raise Forbidden(translate("policy.error.needs_person"))
     return actor.user_id
 
 
@@ -171,15 +170,14 @@ def reject(
     actor: Actor,
     reason: str,
     clock: Clock = system_clock,
-    lang: str = DEFAULT_LANGUAGE,
 ) -> PolicyVersion:
     """Turn down a proposed version; it never takes effect."""
-    version = _get(session, version_id, lang)
+    version = _get(session, version_id)
     if version.status != "proposed":
         raise InvalidTransition(
-            translate("policy.error.not_pending", lang, version=version.version, status=version.status)
+            translate("policy.error.not_pending", version=version.version, status=version.status)
         )
-    sides_for(actor, lang)
+    sides_for(actor)
     version.status = "rejected"
     session.flush()
     audit_service.record(
@@ -228,8 +226,8 @@ def list_versions(session: Session, kind: str | None = None) -> list[PolicyVersi
     return list(session.scalars(query))
 
 
-def _get(session: Session, version_id: int, lang: str = DEFAULT_LANGUAGE) -> PolicyVersion:
+def _get(session: Session, version_id: int) -> PolicyVersion:
     version = session.get(PolicyVersion, version_id)
     if version is None:
-        raise NotFound(translate("policy.error.not_found", lang, id=version_id))
+        raise NotFound(translate("policy.error.not_found", id=version_id))
     return version

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from closedloop.errors import ValidationFailed
+from closedloop.i18n import translate
 
 FIT_FIELDS = ("industry", "company_size", "region", "country", "title", "lead_type", "source_type")
 FIT_OPS = ("eq", "in", "contains", "between")
@@ -191,16 +192,14 @@ def parse_rules(payload: Mapping[str, Any]) -> ScoringRules:
         half_life = payload.get("half_life_days")
         if half_life is not None and float(half_life) <= 0:
             raise ValidationFailed(
-                "scoring: half_life_days must be positive", detail={"field": "half_life_days"}
+                translate("validator.scoring.half_life"), detail={"field": "half_life_days"}
             )
         bands = {k: _int(v, f"bands.{k}") for k, v in dict(payload.get("bands", {})).items()}
         if set(bands) - {"A", "B", "C"}:
-            raise ValidationFailed("scoring: bands are A, B and C (D is the rest)", detail={"field": "bands"})
+            raise ValidationFailed(translate("validator.scoring.bands"), detail={"field": "bands"})
         ordered = [bands[b] for b in ("A", "B", "C") if b in bands]
         if ordered != sorted(ordered, reverse=True):
-            raise ValidationFailed(
-                "scoring: band A needs the highest minimum, then B, then C", detail={"field": "bands"}
-            )
+            raise ValidationFailed(translate("validator.scoring.band_order"), detail={"field": "bands"})
         high_intent = tuple(
             HighIntent(label=str(h.get("label") or _match_label(h["match"])), match=_match(h["match"]))
             for h in payload.get("high_intent", [])
@@ -216,18 +215,22 @@ def parse_rules(payload: Mapping[str, Any]) -> ScoringRules:
             floor=None if floor is None else _int(floor, "floor"),
         )
     except (KeyError, TypeError, AttributeError) as exc:
-        raise ValidationFailed(f"scoring policy is malformed: {exc!r}", detail={"field": "payload"}) from exc
+        raise ValidationFailed(
+            translate("validator.scoring.malformed", detail=repr(exc)), detail={"field": "payload"}
+        ) from exc
 
 
 def _fit_rule(raw: Mapping[str, Any]) -> FitRule:
     name, op = str(raw["field"]), str(raw.get("op", "eq"))
     if name not in FIT_FIELDS and not name.startswith("custom."):
-        raise ValidationFailed(f"scoring: unknown fit field {name!r}", detail={"field": "fit.field"})
+        raise ValidationFailed(
+            translate("validator.scoring.fit_field", name=name), detail={"field": "fit.field"}
+        )
     if op not in FIT_OPS:
-        raise ValidationFailed(f"scoring: unknown operator {op!r}", detail={"field": "fit.op"})
+        raise ValidationFailed(translate("validator.scoring.operator", op=op), detail={"field": "fit.op"})
     value = raw["value"]
     if op == "between" and (not isinstance(value, list) or len(value) != 2):
-        raise ValidationFailed("scoring: 'between' needs [low, high]", detail={"field": "fit.value"})
+        raise ValidationFailed(translate("validator.scoring.between"), detail={"field": "fit.value"})
     label = raw.get("label") or _fit_label(name, op, value)
     return FitRule(field=name, op=op, value=value, points=_int(raw["points"], "fit.points"), label=str(label))
 
@@ -244,7 +247,7 @@ def _match(raw: Mapping[str, Any]) -> TouchMatch:
     unknown = set(raw) - set(MATCH_KEYS)
     if unknown or not raw:
         raise ValidationFailed(
-            f"scoring: touch match keys are {', '.join(MATCH_KEYS)}", detail={"field": "match"}
+            translate("validator.scoring.match_keys", keys=", ".join(MATCH_KEYS)), detail={"field": "match"}
         )
     return TouchMatch({k: str(v).lower() for k, v in raw.items()})
 
@@ -255,7 +258,7 @@ def _match_label(raw: Mapping[str, Any]) -> str:
 
 def _int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise ValidationFailed(f"scoring: {name} must be a whole number", detail={"field": name})
+        raise ValidationFailed(translate("validator.scoring.whole", name=name), detail={"field": name})
     return int(value)
 
 

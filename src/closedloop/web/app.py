@@ -27,7 +27,7 @@ from closedloop.errors import (
     store_unavailable,
     store_unavailable_problem,
 )
-from closedloop.i18n import normalise_language
+from closedloop.i18n import localise, normalise_language
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +80,17 @@ def problem(status: int, title: str, detail: str, **extra: object) -> JSONRespon
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
+def _language(request: Request) -> str:
+    """An API caller's language for error messages: `?lang=`, else Accept-Language, else English."""
+    return normalise_language(
+        request.query_params.get("lang")
+        or request.headers.get("accept-language", "").split(",")[0].split(";")[0]
+    )
+
+
 def _unavailable(request: Request, exc: BaseException) -> Response:
     """The database is down or restarting: a clear 503 with Retry-After, never a traceback."""
-    lang = normalise_language(
-        request.query_params.get("lang") or request.headers.get("accept-language", "").split(",")[0]
-    )
+    lang = _language(request)
     log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     body = store_unavailable_problem(lang)
     headers = {"Retry-After": str(STORE_RETRY_AFTER), "Cache-Control": "no-store"}
@@ -139,10 +145,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = session_factory_for(settings.database_url)
 
     @app.exception_handler(UserError)
-    async def user_error(_request: Request, exc: UserError) -> JSONResponse:
-        return problem(
-            exc.http_status, exc.title, exc.message, **({"errors": exc.detail} if exc.detail else {})
-        )
+    async def user_error(request: Request, exc: UserError) -> JSONResponse:
+        detail = localise(exc.message, _language(request))
+        return problem(exc.http_status, exc.title, detail, **({"errors": exc.detail} if exc.detail else {}))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

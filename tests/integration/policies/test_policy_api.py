@@ -12,6 +12,7 @@ from sqlalchemy import select
 from closedloop.audit.models import AuditLog
 from closedloop.config import Settings
 from closedloop.db import unit_of_work
+from closedloop.i18n import localise
 from closedloop.policies.models import PolicyApproval
 from closedloop.users import service as user_service
 from closedloop.users.actor import system_actor
@@ -168,6 +169,22 @@ def test_the_service_refuses_the_proposer_whatever_the_caller(store) -> None:
                                          effective_from=datetime.now(UTC) + timedelta(days=1), reason="tighter",
                                          actor=actor)  # fmt: skip
         with pytest.raises(Forbidden) as refused:
-            policy_service.approve(session=session, version_id=version.id, actor=actor, lang="zh-TW")
-        assert refused.value.message == f"版本 {version.version} 是您提出的，必須由另一人核准"
+            policy_service.approve(session=session, version_id=version.id, actor=actor)
+        assert localise(refused.value.message, "zh-TW") == f"版本 {version.version} 是您提出的，必須由另一人核准"
         assert version.status == "proposed"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (None, "routing: cannot match on 'shoe'"),
+        ("zh-TW", "分派規則：不能依 'shoe' 比對"),
+        ("zh-CN", "分配规则：不能按 'shoe' 匹配"),
+    ],
+)
+def test_a_validator_error_reads_in_the_callers_language(api, language, expected) -> None:
+    bad = {**_proposal(), "kind": "routing", "payload": {"rules": [{"team": "north", "match": {"shoe": "x"}}]}}
+    headers = {"Accept-Language": language} if language else {}
+    refused = api("manager", "POST", "/api/v1/policies", json=bad, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == expected

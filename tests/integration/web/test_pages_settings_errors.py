@@ -10,7 +10,7 @@ import pytest
 from tests.integration.web.settings_world import make_world, signed_in
 
 from closedloop.errors import ValidationFailed
-from closedloop.web.pages.localise import localise
+from closedloop.i18n import localise
 
 # Each validator's own English message (raised below) and the zh-TW / zh-CN texts worked out by hand.
 BAD_PAYLOADS: list[tuple[str, Any, str, str]] = [

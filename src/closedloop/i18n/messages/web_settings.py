@@ -136,11 +136,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "web.settings.error.object": _m(
         "The definition must be a JSON object.", "定義內容必須是 JSON 物件。", "定义内容必须是 JSON 对象。"
     ),
-    "web.settings.error.own_proposal": _m(
-        "You proposed this change: a second person has to approve it.",
-        "這是您提出的變更，必須由另一人核准。",
-        "这是您提出的变更，必须由另一人批准。",
-    ),
     # Users, teams, keys
     "web.people.users": _m("Users", "使用者", "用户"),
     "web.people.email": _m("Email", "電子郵件", "电子邮件"),

@@ -262,7 +262,7 @@ def render(page: Page, template: str, status: int = 200, **context: Any) -> HTML
 
     Form errors (`errors`) and the notice (`flash`) may carry a service's English message: they
     are shown in the reader's language (`localise`)."""
-    from closedloop.web.pages.localise import localise
+    from closedloop.i18n import localise
 
     if isinstance(context.get("errors"), dict):
         context["errors"] = {
@@ -296,7 +296,7 @@ def data_as_of(page: Page) -> str | None:
 
 def error_page(request: Request, exc: UserError) -> HTMLResponse:
     """A user error as a page: 403/404/409/422 with its message (in the reader's language) and a way back."""
-    from closedloop.web.pages.localise import localise
+    from closedloop.i18n import localise
 
     lang = "en"
     session = getattr(request.state, "db", None)

@@ -329,8 +329,7 @@ def approve_policy(page: PageDep, version_id: int, csrf_token: Csrf = "") -> Res
 
     def run(version: PolicyVersion) -> None:
         # The service refuses the proposer's own approval (the API too); the page words it in the user's language.
-        policy_service.approve(session=page.request.state.db, version_id=version.id, actor=page.actor,
-                               lang=page.lang)  # fmt: skip
+        policy_service.approve(session=page.request.state.db, version_id=version.id, actor=page.actor)
 
     return _decide(page, csrf_token, version_id, run, "approved")
 
@@ -345,6 +344,6 @@ def reject_policy(
         if not reason.strip():
             raise ValidationFailed(page.t("web.settings.error.reason"), detail={"field": "reason"})
         policy_service.reject(session=page.request.state.db, version_id=version.id, actor=page.actor,
-                              reason=reason.strip(), lang=page.lang)  # fmt: skip
+                              reason=reason.strip())  # fmt: skip
 
     return _decide(page, csrf_token, version_id, run, "rejected")
