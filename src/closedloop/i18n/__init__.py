@@ -37,6 +37,9 @@ class Message(str):
         message.key, message.params = key, params
         return message
 
+    def __reduce__(self) -> tuple[type[Message], tuple[str, str, dict[str, object]]]:
+        return Message, (str(self), self.key, self.params)  # copies and pickles keep the key
+
 
 def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
     """The message `key` in `lang`, with `{name}` placeholders filled from `params`."""
