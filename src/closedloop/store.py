@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from closedloop.db import make_engine, make_session_factory
 from closedloop.deals.models import PipelineStage
 from closedloop.i18n import LANGUAGES, translate
+from closedloop.migrations.guard import UpgradePolicy, run_with_retries
 from closedloop.policies.models import PolicyVersion
 from closedloop.workspace.models import WorkspaceSettings
 
@@ -52,12 +53,21 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the latest migration and insert the seed rows; safe to repeat."""
+def upgrade(engine: Engine, *, policy: UpgradePolicy = UpgradePolicy()) -> None:
+    """Bring the schema to the latest migration and insert the seed rows; safe to repeat.
+
+    On PostgreSQL it may run while the application serves (docs/DEPLOYMENT.md, "Upgrades"): lock
+    waits are bounded by `policy` and retried; `MigrationTimedOut` says what held the upgrade up.
+    """
     cfg = alembic_config()
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    cfg.attributes["policy"] = policy
+
+    def run() -> None:
+        with engine.connect() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    run_with_retries(engine, run, policy)
     factory = make_session_factory(engine)
     with factory.begin() as session:
         seed(session)

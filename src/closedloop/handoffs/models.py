@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from closedloop.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
@@ -24,6 +24,7 @@ REJECTION_REASONS = (
 ACTIVITY_TYPES = ("call", "email", "meeting", "line_message", "wechat_message", "note")
 # Activities that count as a sales response (a note is not contact with the lead).
 RESPONSE_ACTIVITY_TYPES = ("call", "email", "meeting", "line_message", "wechat_message")
+AWAITING_RESPONSE = "first_response_at IS NULL AND breached_at IS NULL"
 
 
 class Handoff(Base):
@@ -33,6 +34,14 @@ class Handoff(Base):
     __table_args__ = (
         Index("ix_handoffs_owner_status", "owner_id", "status"),
         Index("ix_handoffs_assigned_at", "assigned_at"),
+        # The worker's SLA jobs (breaches, warnings) look each minute for hand-offs still waiting for a
+        # first response; the partial index holds only those, not the whole history (revision 0002).
+        Index(
+            "ix_handoffs_awaiting_response",
+            "sla_due_at",
+            sqlite_where=text(AWAITING_RESPONSE),
+            postgresql_where=text(AWAITING_RESPONSE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
