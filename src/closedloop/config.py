@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Bounded-staleness analytics on PostgreSQL (docs/DEPLOYMENT.md): after a write, numbers may come
     # from the latest snapshot whose copy started at most this many seconds ago; 0 = always fresh.
     analytics_max_staleness: float = Field(default=0.0, ge=0)
+    # Upgrades on a live PostgreSQL store (docs/DEPLOYMENT.md): seconds a migration statement may wait
+    # for a table lock before it gives up and is retried, instead of queueing the application behind it.
+    migration_lock_timeout: float = Field(default=5.0, gt=0)
 
     def require_secret(self, *, demo: bool = False) -> str:
         """The secret key, validated; demo mode may fall back to a fixed local-only key."""

@@ -11,10 +11,11 @@ from closedloop.i18n import translate
 @click.command()
 def init() -> None:
     """Create or upgrade the schema of the store (CLOSEDLOOP_DATABASE_URL)."""
+    from closedloop.migrations.guard import UpgradePolicy
     from closedloop.store import engine_for, upgrade
 
     url = settings().database_url
-    upgrade(engine_for(url))
+    upgrade(engine_for(url), policy=UpgradePolicy(lock_timeout=settings().migration_lock_timeout))
     click.echo(translate("cli.init.done", url=_redacted(url)))
 
 
