@@ -21,7 +21,6 @@ from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
     import duckdb
-    import ibis
 
 STORE = "store"
 _EXTENSIONS = {"sqlite": "sqlite_scanner", "postgresql": "postgres_scanner"}
@@ -111,13 +110,6 @@ def connect(url: str) -> duckdb.DuckDBPyConnection:
             con.execute("SET TimeZone = 'UTC'")
             _connections[url] = con
         return con
-
-
-def ibis_backend(url: str) -> ibis.BaseBackend:
-    """An Ibis backend over the same DuckDB connection (expressions compile to DuckDB SQL)."""
-    import ibis
-
-    return ibis.duckdb.from_connection(connect(url))
 
 
 def close(url: str | None = None) -> None:

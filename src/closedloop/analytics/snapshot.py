@@ -205,6 +205,17 @@ def _column(name: str) -> str:
     return name
 
 
+def derived_columns(table: str) -> list[tuple[str, str]]:
+    """(name, DuckDB expression) of each column the scorecard reads from `table` that the store
+    does not have (e.g. leads' `has_identity`): another engine adds them to its copy."""
+    found = []
+    for part in _split(TABLES.get(table, "")):
+        expression, _, name = part.strip().rpartition(" AS ")
+        if expression and name not in expression:
+            found.append((name, expression))
+    return found
+
+
 def _split(columns: str) -> list[str]:
     """Split a column list on top-level commas (derived columns hold parentheses)."""
     parts, depth, current = [], 0, ""

@@ -81,6 +81,7 @@ class SparkSource:
 
     def _register(self) -> list[str]:
         import closedloop.models  # noqa: F401  (every table in the metadata)
+        from closedloop.analytics import snapshot
         from closedloop.db import Base
 
         names = []
@@ -95,6 +96,9 @@ class SparkSource:
             else:  # the export writes no files for an empty partitioned table
                 columns = ", ".join(f"CAST(NULL AS {_spark_type(c.type)}) AS `{c.name}`" for c in table.c)
                 frame = self.spark.sql(f"SELECT {columns} WHERE FALSE")
+            derived = snapshot.derived_columns(table.name)
+            if derived:  # what the DuckDB engine's views add (leads' has_identity)
+                frame = frame.selectExpr("*", *(f"{_spark_expression(e)} AS `{name}`" for name, e in derived))
             frame.createOrReplaceTempView(view)
             names.append(table.name)
         return names
@@ -112,6 +116,12 @@ class SparkSource:
     def rows(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """The (few, aggregated) result rows as dicts, like `engine.rows`."""
         return self.query(sql, params).to_pylist()
+
+
+def _spark_expression(duckdb_expression: str) -> str:
+    import sqlglot
+
+    return sqlglot.transpile(duckdb_expression, read="duckdb", write="spark")[0]
 
 
 def _has_parquet(path: str) -> bool:

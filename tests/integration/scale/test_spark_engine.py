@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from closedloop.analytics import api, engine
+from closedloop.analytics.declarations import METRICS as DECLARED
 from closedloop.attribution.journeys import build_journeys
 from closedloop.attribution.service import attribute
 from closedloop.config import get_settings
@@ -92,18 +93,28 @@ def test_iso_weeks_and_local_time_match_duckdb(demo) -> None:
         assert engine.rows(demo["url"], sql) == duck
 
 
-METRICS = {  # one call: lead, deal, spend (exchange rates: DuckDB's ASOF join) and hand-off metrics
-    "names": ["stage_count", "conversion", "velocity", "win_rate", "won_amount", "cac", "response_time"],
-    "from_stage": "mql",
-    "to_stage": "sql",
-}
-
-
-def test_metrics_are_the_same_on_spark(demo) -> None:
-    duck, on_spark = both(demo, lambda: api.metrics(demo["url"], **METRICS, **PERIOD))
-    assert [r["metric"] for r in duck["results"]] == METRICS["names"]
-    assert all(r["value"] for r in duck["results"])
+def test_every_declared_metric_is_the_same_on_spark(demo) -> None:
+    """Every metric of SPEC section 5 (lead, deal, spend with exchange rates read by DuckDB's
+    ASOF join, hand-off, revenue and goal metrics), overall and by the first dimension it allows."""
+    names = list(DECLARED)
+    duck, on_spark = both(
+        demo, lambda: api.metrics(demo["url"], names, from_stage="mql", to_stage="sql", **PERIOD)
+    )
+    assert {r["metric"] for r in duck["results"]} == set(names)
     same(duck, on_spark, "metrics")
+    by_dimension: dict[str, list[str]] = {}
+    for metric in DECLARED.values():
+        if metric.dimensions:
+            by_dimension.setdefault(metric.dimensions[0], []).append(metric.name)
+    for dimension, grouped in by_dimension.items():
+        duck, on_spark = both(
+            demo,
+            lambda d=dimension, g=grouped: api.metrics(
+                demo["url"], g, from_stage="mql", to_stage="sql", by=[d], **PERIOD
+            ),
+        )
+        assert duck["results"], dimension
+        same(duck, on_spark, f"metrics by {dimension}")
 
 
 def test_attribution_models_are_the_same_on_spark(demo) -> None:
