@@ -445,9 +445,17 @@ def current(url: str) -> tuple[str, Any]:
     An as-of at or after that moment sees everything the snapshot holds, so results keyed by the
     snapshot can treat such an as-of as "now" (attribution journeys are cached that way).
     """
+    if engine.routed():  # another engine (Spark) reads its own copy through `store.` names
+        return engine.STORE, None
     name = schema(url)
     with _lock:
         return name, _latest.get(name)
+
+
+def keeps(name: str) -> bool:
+    """Whether results read from schema `name` may be kept for later calls: only a snapshot's
+    (the live store changes under them, and another engine's copy is not this snapshot)."""
+    return name not in (LIVE, engine.STORE)
 
 
 def query(url: str, sql: str, params: dict[str, Any] | None = None) -> Any:

@@ -202,7 +202,7 @@ def _key_names(q: store_journeys.Question) -> dict[int, str] | None:
         q.params,
     )  # fmt: skip
     names = None if any(r["key"] != r["twin"] for r in found) else {int(r["h"]): r["key"] for r in found}
-    if q.schema != snapshot.LIVE:
+    if snapshot.keeps(q.schema):
         with _names_lock:
             for old in [k for k in _names if k[0] == q.url and k[1] != q.schema]:
                 del _names[old]

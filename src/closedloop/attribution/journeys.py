@@ -228,7 +228,7 @@ def prepare(
     from closedloop.analytics import engine
 
     name, latest = snapshot.current(url)
-    if name != snapshot.LIVE and as_of is not None and (latest is None or as_of >= latest):
+    if snapshot.keeps(name) and as_of is not None and (latest is None or as_of >= latest):
         as_of = None  # the snapshot holds nothing later: the same journeys as "now"
     currency = reporting_currency(url)
     if conversion == "won":
@@ -288,18 +288,18 @@ def window_join(question: Question) -> str:
 
 
 def cached(url: str, question: Question, form: tuple[Any, ...], build: Callable[[], Journeys]) -> Journeys:
-    """Journeys of a question kept while its snapshot is current (the live schema is never kept)."""
+    """Journeys of a question kept while its snapshot is current (live and other engines' reads never are)."""
     from closedloop.analytics import snapshot
 
     q = question
     cache_key = (url, q.schema, q.conversion, q.dims, q.lookback, q.start, q.end, q.as_of, q.value, q.scope,
                  q.converting_only, form)  # fmt: skip
-    if q.schema != snapshot.LIVE:
+    if snapshot.keeps(q.schema):
         with _cache_lock:
             if cache_key in _cache:
                 return _cache[cache_key]
     journeys = build()
-    if q.schema != snapshot.LIVE:
+    if snapshot.keeps(q.schema):
         with _cache_lock:
             for old in [k for k in _cache if k[0] == url and k[1] != q.schema]:
                 del _cache[old]  # an older snapshot's journeys are never asked again
