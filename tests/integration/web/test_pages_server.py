@@ -8,7 +8,8 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -50,7 +51,16 @@ ALLOWED = {
         "/models",
         "/preferences",
     },
-    "marketing": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/quality", "/models", "/preferences"},
+    "marketing": {
+        "/",
+        "/funnel",
+        "/attribution",
+        "/campaigns",
+        "/leads",
+        "/quality",
+        "/models",
+        "/preferences",
+    },
     "sales": {"/", "/funnel", "/attribution", "/campaigns", "/leads", "/queue", "/pipeline", "/preferences"},
     "viewer": {"/", "/funnel", "/attribution", "/campaigns", "/preferences"},
 }
@@ -215,6 +225,53 @@ def test_utm_values_from_strangers_are_escaped_and_csv_is_neutralised(demo) -> N
     assert rows[1][1] == hostile  # text kept as text in CSV (no formula prefix to neutralise)
     formula = client.get(f"/leads?q={lead_id}").status_code
     assert formula == 200
+
+
+def test_customer_feedback_on_the_lead_or_its_company_is_on_the_timeline(demo) -> None:
+    from closedloop.revenue.models import CustomerFeedback
+
+    with unit_of_work(demo.store.session_factory) as session:
+        lead = session.scalar(select(Lead).where(Lead.account_id.is_not(None)).order_by(Lead.id).limit(1))
+        other = session.scalar(select(Lead).where(Lead.account_id.is_(None)).order_by(Lead.id).limit(1))
+        when = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+        session.add_all([
+            CustomerFeedback(lead_id=lead.id, occurred_at=when, score=Decimal("4.5"), scale_max=5,
+                             comment="<b>Fast</b> onboarding"),
+            CustomerFeedback(account_id=lead.account_id, occurred_at=when, score=Decimal("9"), scale_max=10),
+        ])  # fmt: skip
+        lead_id, other_id = lead.id, other.id
+    client, _ = signed_in(demo, "admin")
+    page = client.get(f"/leads/{lead_id}").text
+    assert (
+        "客戶回饋:4.5 分(滿分 5)" in page and "客戶回饋:9 分(滿分 10)" in page
+    )  # the demo admin reads zh-TW
+    assert "&lt;b&gt;Fast&lt;/b&gt; onboarding" in page and "<b>Fast</b>" not in page
+    assert "Fast" not in client.get(f"/leads/{other_id}").text  # someone else's feedback stays away
+
+
+def test_why_a_lead_became_an_mql_reads_as_words_not_codes(demo) -> None:
+    from closedloop.handoffs import service as handoff_service
+    from closedloop.users.actor import system_actor
+
+    with unit_of_work(demo.store.session_factory) as session:
+        fresh = session.scalars(
+            select(Lead).where(Lead.stage == "lead", Lead.is_spam.is_(False)).order_by(Lead.id)
+        )
+        leads = [lead.id for lead in fresh][:2]
+        for lead_id, trigger in zip(leads, ("high_intent:demo request", "score"), strict=True):
+            handoff_service.promote_to_mql(session=session, lead=session.get(Lead, lead_id), trigger=trigger,
+                                           actor=system_actor("cli"))  # fmt: skip
+    client, _ = signed_in(demo, "admin")  # reads zh-TW
+    assert "高意向行為:demo request" in client.get(f"/leads/{leads[0]}").text
+    second = client.get(f"/leads/{leads[1]}").text
+    assert "分數達到 MQL 門檻" in second and "reason." not in second
+    # A trigger of the caller's own (the hand-off fixture's "demo_request") is shown as it is, not as a key.
+    assert "reason.demo_request" not in client.get(f"/leads/{demo_lead_with_trigger(demo)}").text
+
+
+def demo_lead_with_trigger(demo: Demo) -> int:
+    with demo.store.session_factory() as session:
+        return session.scalar(select(Handoff.lead_id).where(Handoff.id == demo.handoffs[0]))
 
 
 def test_language_is_stored_on_the_user_and_used_on_every_page(demo) -> None:

@@ -35,6 +35,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "reason.spam": {"en": "Spam or bot", "zh-TW": "垃圾/機器人", "zh-CN": "垃圾/机器人"},
     "reason.no_response": {"en": "No response", "zh-TW": "聯繫不上", "zh-CN": "联系不上"},
     "reason.other": {"en": "Other", "zh-TW": "其他", "zh-CN": "其他"},
+    # Why a lead became an MQL (hand-off triggers) or was moved back
+    "reason.score": {
+        "en": "Score reached the MQL threshold",
+        "zh-TW": "分數達到 MQL 門檻",
+        "zh-CN": "分数达到 MQL 门槛",
+    },
+    "reason.high_intent": {
+        "en": "High-intent action: {label}",
+        "zh-TW": "高意向行為:{label}",
+        "zh-CN": "高意向行为:{label}",
+    },
+    "reason.reentry": {"en": "Came back (re-entry)", "zh-TW": "重新進入漏斗", "zh-CN": "重新进入漏斗"},
+    "reason.correction": {"en": "Correction by a manager", "zh-TW": "主管更正", "zh-CN": "主管更正"},
     # Lead types and source types
     "lead_type.new_customer": {"en": "New customer", "zh-TW": "新客戶", "zh-CN": "新客户"},
     "lead_type.existing_customer": {"en": "Existing customer", "zh-TW": "舊客戶", "zh-CN": "老客户"},

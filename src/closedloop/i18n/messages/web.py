@@ -323,6 +323,12 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("web.timeline.handoff", "Handed off to {owner}", "轉交給 {owner}", "转交给 {owner}"),
     ("web.timeline.activity", "{type} by {who}", "{who}:{type}", "{who}:{type}"),
     ("web.timeline.deal", "Deal opened: {name}", "建立商機:{name}", "创建商机:{name}"),
+    (
+        "web.timeline.feedback",
+        "Customer feedback: {score} of {scale}",
+        "客戶回饋:{score} 分(滿分 {scale})",
+        "客户反馈:{score} 分(满分 {scale})",
+    ),
     ("web.handoff.open", "waiting for an answer", "等待回應", "等待响应"),
     ("web.handoff.accepted", "accepted", "已接受", "已接受"),
     ("web.handoff.rejected", "rejected", "已退回", "已退回"),

@@ -16,9 +16,11 @@ from closedloop.access.scope import get_visible, scoped
 from closedloop.accounts.models import Account
 from closedloop.deals.models import Deal
 from closedloop.handoffs.models import Activity, Handoff
+from closedloop.i18n.catalog import MESSAGES
 from closedloop.leads.lifecycle import Stage
 from closedloop.leads.models import Lead, LeadScore, LifecycleEvent
 from closedloop.marketing.models import Touchpoint
+from closedloop.revenue.models import CustomerFeedback
 from closedloop.users.models import User
 from closedloop.web.pages.common import Page, PageDep, PageRoute, check_csrf, render
 from closedloop.web.pages.tables import Table, csv_response
@@ -162,7 +164,8 @@ def _accounts(db: Any, ids: list[int | None]) -> dict[int, str]:
 
 @router.get("/leads/{lead_id}")
 def lead_page(page: PageDep, lead_id: int) -> Response:
-    """One lead: facts, and a timeline of touches, stage changes, scores, hand-offs, activities and deals."""
+    """One lead: facts, and a timeline of touches, stage changes, scores, hand-offs, activities, deals and
+    customer feedback (CSAT) on the lead or its company."""
     page.require("leads", "read")
     db = page.request.state.db
     lead = get_visible(db, Lead, lead_id, page.actor)
@@ -175,8 +178,7 @@ def lead_page(page: PageDep, lead_id: int) -> Response:
                        channel=tp.channel), "detail": detail})  # fmt: skip
     for ev in db.scalars(select(LifecycleEvent).where(LifecycleEvent.lead_id == lead.id)):
         title = page.t("web.timeline.stage", from_=page.stage(ev.from_stage), to=page.stage(ev.to_stage))
-        detail = " · ".join(x for x in (page.t(f"reason.{ev.reason}") if ev.reason and not ev.reason.startswith("web")
-                                        else ev.reason, ev.reason_text, page.t("web.timeline.implied") if ev.implied
+        detail = " · ".join(x for x in (reason_name(page, ev.reason), ev.reason_text, page.t("web.timeline.implied") if ev.implied
                                         else None, people.get(ev.by_user_id)) if x)  # fmt: skip
         events.append({"at": ev.occurred_at, "kind": "stage", "title": title, "detail": detail,
                        "voided": ev.voids_id is not None})  # fmt: skip
@@ -193,7 +195,7 @@ def lead_page(page: PageDep, lead_id: int) -> Response:
         for h in db.scalars(scoped(select(Handoff).where(Handoff.lead_id == lead.id), Handoff, page.actor)):
             detail = page.t(f"web.handoff.{h.status}")
             if h.rejection_reason:
-                detail += " · " + page.t(f"reason.{h.rejection_reason}")
+                detail += " · " + reason_name(page, h.rejection_reason)
             events.append({"at": h.assigned_at, "kind": "handoff", "title": page.t("web.timeline.handoff",
                            owner=people.get(h.owner_id, "—")), "detail": detail})  # fmt: skip
     if policy.allowed(page.actor, "activities", "read"):
@@ -202,6 +204,14 @@ def lead_page(page: PageDep, lead_id: int) -> Response:
             notes = a.notes if a.deal_id is None or policy.sees_deal_notes(page.actor) else None
             events.append({"at": a.occurred_at, "kind": "activity", "title": page.t("web.timeline.activity",
                            type=page.t(f"web.activity.{a.type}"), who=people.get(a.user_id, "—")), "detail": notes or ""})  # fmt: skip
+    about = CustomerFeedback.lead_id == lead.id
+    if lead.account_id is not None:  # the customer company's feedback is about this lead's account too
+        about = or_(about, CustomerFeedback.account_id == lead.account_id)
+    feedback = select(CustomerFeedback).where(about).order_by(CustomerFeedback.occurred_at.desc())
+    for f in db.scalars(feedback.limit(TIMELINE_LIMIT)):
+        score = page.num(f.score, 1 if f.score % 1 else 0)  # 4.5 stays 4.5, 9 stays 9
+        events.append({"at": f.occurred_at, "kind": "feedback", "detail": f.comment or "",
+                       "title": page.t("web.timeline.feedback", score=score, scale=f.scale_max)})  # fmt: skip
     deals = []
     if policy.allowed(page.actor, "deals", "read"):
         deals = list(db.scalars(scoped(select(Deal).where(Deal.lead_id == lead.id), Deal, page.actor)))
@@ -218,6 +228,17 @@ def lead_page(page: PageDep, lead_id: int) -> Response:
                   may_merge=policy.allowed(page.actor, "leads", "merge"),
                   merged=merged if merged and merged.isdigit() else None,
                   flash=page.t("web.quality.done.merged") if merged else None)  # fmt: skip
+
+
+def reason_name(page: Page, code: str | None) -> str | None:
+    """A lifecycle or hand-off reason code in the reader's language ("high_intent:demo request"
+    names its action); a code the catalogue does not know (an API caller's own trigger) as it is."""
+    if not code:
+        return None
+    kind, _, label = code.partition(":")
+    if f"reason.{kind}" not in MESSAGES:
+        return code
+    return page.t(f"reason.{kind}", label=label) if label else page.t(f"reason.{kind}")
 
 
 CANDIDATES = 10
