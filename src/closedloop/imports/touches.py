@@ -60,9 +60,7 @@ class CheckedChunk:
         self.bad = np.zeros(len(df), dtype=bool)
         self.errors: list[RowError] = []
         self.occurred: pd.Series
-        self.explicit: pd.Series
-        self.canonical: pd.Series
-        self.derived: pd.Series
+        self.plain: dict[str, list[Any]] = {}
         self.lead_keys: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.campaign_pairs: tuple[np.ndarray, list[tuple[str, str]]]
 
@@ -168,8 +166,8 @@ class TouchpointsProcessor:
             fail(long_name, "event_name", f"longer than {MAX_EVENT_NAME} characters")
         # Columns no generic column names become the touch's properties (SPEC section 7: custom fields).
         df["properties"] = properties_column(frame, m.custom)
-        explicit = chunk.explicit = df["channel"] != ""
-        canonical = chunk.canonical = df["channel"].str.casefold().map(CHANNEL_NAMES)
+        explicit = df["channel"] != ""
+        canonical = df["channel"].str.casefold().map(CHANNEL_NAMES)
         fail((explicit & canonical.isna()).to_numpy(), "channel", "not a channel of the channel rules")
         no_ref = (df["lead_external_id"] == "") & (df["lead_email"] == "") & (df["visitor_id"] == "")
         fail(
@@ -179,7 +177,9 @@ class TouchpointsProcessor:
             df["lead_email"],
         )
         # Every row's rule-derived channel (rows later rejected included: one pass per combination).
-        chunk.derived = columns_ops.derive_channels_grouped(df, ctx.cache["rules"])
+        derived = columns_ops.derive_channels_grouped(df, ctx.cache["rules"])
+        df["channel"] = canonical.where(explicit, derived)
+        df["channel_explicit"] = explicit
         # What the writes need that reads no table, done here so the importing thread only writes:
         # stored stamps, the natural key after the lead and visitor ids, lead and campaign keys.
         df["stamp"] = columns_ops.sqlite_stamps(occurred)
@@ -200,6 +200,9 @@ class TouchpointsProcessor:
             pair_codes,
             [(str(id_values[int(v) // width]), str(name_values[int(v) % width])) for v in pair_values],
         )
+        # The insert's values that need no lookup, as lists: built here, the writing thread only binds.
+        chunk.plain = self._plain_columns(ctx, df)
+        chunk.plain["stamp"] = df["stamp"].tolist()
         return chunk
 
     def write_checked(self, ctx: ImportContext, chunk: CheckedChunk) -> None:
@@ -220,9 +223,7 @@ class TouchpointsProcessor:
         good["lead_id"] = kept(lead_ids)
         good["visitor_id"] = self._resolve_visitors(ctx, good["visitor_id"], good["occurred_at"])
         good["campaign_id"] = self._resolve_campaigns(ctx, chunk, None if every else ok, good.index)
-        good["channel_explicit"] = kept(chunk.explicit)
-        good["channel"] = kept(chunk.canonical).where(good["channel_explicit"], kept(chunk.derived))
-        self._write(ctx, good)
+        self._write(ctx, good, chunk)
 
     def _reject(self, ctx: ImportContext, frame: pd.DataFrame, errors: list[RowError]) -> None:
         if not errors:
@@ -297,7 +298,7 @@ class TouchpointsProcessor:
             ids[int(code)] = float(campaign.id) if campaign else np.nan
         return pd.Series(ids[kept], index=index, dtype="float64")
 
-    def _write(self, ctx: ImportContext, good: pd.DataFrame) -> None:
+    def _write(self, ctx: ImportContext, good: pd.DataFrame, chunk: CheckedChunk) -> None:
         session = ctx.session
         # lead|visitor|stamp|type|source|medium|campaign|landing page ("stamp" onwards from validate).
         natural = (
@@ -316,7 +317,7 @@ class TouchpointsProcessor:
         is_new = ~good["external_id"].isin(existing.index)
         new = good if bool(is_new.all()) else good.loc[is_new]
         if len(new):
-            self._insert(ctx, new)
+            self._insert(ctx, new, chunk)
             ctx.report.inserted += len(new)
             ctx.report.count_change("touchpoints", len(new))
         old = good.loc[~is_new]
@@ -349,26 +350,46 @@ class TouchpointsProcessor:
         frame["properties"] = [canonical_json(v) for v in frame["properties"].tolist()]
         return frame.set_index("external_id")
 
-    def _columns(self, ctx: ImportContext, frame: pd.DataFrame) -> dict[str, list[Any]]:
+    @staticmethod
+    def _plain_columns(ctx: ImportContext, frame: pd.DataFrame) -> dict[str, list[Any]]:
+        """The written columns that need no lookup, as lists ("" as None; columns blank throughout
+        the file as all None)."""
         blank = ctx.cache.get("blank", set())
         columns = {
             name: [None] * len(frame) if name in blank else columns_ops.object_column(frame[name])
             for name in (*TEXT_FIELDS, *URL_FIELDS, "event_name", "properties")
         }
         columns.update(
-            external_id=frame["external_id"].tolist(),
-            lead_id=columns_ops.id_column(frame["lead_id"]),
-            visitor_id=columns_ops.id_column(frame["visitor_id"]),
-            campaign_id=columns_ops.id_column(frame["campaign_id"]),
             type=frame["type"].tolist(),
             channel=frame["channel"].tolist(),
-            channel_explicit=frame["channel_explicit"].astype(bool).tolist(),
+            channel_explicit=frame["channel_explicit"].to_numpy(dtype=bool).tolist(),
         )
         return columns
 
-    def _insert(self, ctx: ImportContext, new: pd.DataFrame) -> None:
-        """One executemany (SQLite, raw connection) or one COPY (PostgreSQL) for the chunk's new rows."""
-        columns = self._columns(ctx, new)
+    @staticmethod
+    def _id_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
+        """The written columns that come from lookups (and the external id after them), as lists."""
+        return {
+            "external_id": frame["external_id"].tolist(),
+            "lead_id": columns_ops.id_column(frame["lead_id"]),
+            "visitor_id": columns_ops.id_column(frame["visitor_id"]),
+            "campaign_id": columns_ops.id_column(frame["campaign_id"]),
+        }
+
+    def _columns(self, ctx: ImportContext, frame: pd.DataFrame) -> dict[str, list[Any]]:
+        return {**self._plain_columns(ctx, frame), **self._id_columns(frame)}
+
+    def _insert(self, ctx: ImportContext, new: pd.DataFrame, chunk: CheckedChunk) -> None:
+        """One executemany (SQLite, raw connection) or one COPY (PostgreSQL) for the chunk's new rows.
+
+        The lookup-free values come from the lists `validate` built for every row of the chunk:
+        taken whole when every row is new (the common case), else at the new rows' positions.
+        """
+        positions = chunk.df.index.get_indexer(new.index)
+        whole = len(positions) == len(chunk.df)  # new rows keep the chunk's order: all of them
+        columns = {name: values if whole else take(values, positions) for name, values in chunk.plain.items()}
+        stamps = columns.pop("stamp")
+        columns.update(self._id_columns(new))
         version = ctx.cache["rules_version"]
         explicit = new["channel_explicit"].to_numpy(dtype=bool)
         policy = np.full(len(new), version, dtype=object)
@@ -377,8 +398,7 @@ class TouchpointsProcessor:
         session = ctx.session
         raw = session.connection().connection.driver_connection
         if session.get_bind().dialect.name == "sqlite":
-            columns["occurred_at"] = new["stamp"].tolist()
-            columns["channel_explicit"] = explicit.astype(int).tolist()
+            columns["occurred_at"] = stamps
             # Columns blank in the whole chunk are left to their NULL default: fewer values to bind.
             names = [n for n, v in columns.items() if v[0] is not None or v.count(None) < len(v)]
             recorded = ctx.now.astimezone(parsing.UTC).strftime(_SQLITE_TS)
@@ -549,6 +569,11 @@ def properties_column(frame: pd.DataFrame, custom: list[str]) -> pd.Series:
         for values in cells.itertuples(index=False, name=None)
     ]
     return pd.Series(texts, index=frame.index, dtype="str").replace("{}", "")
+
+
+def take(values: list[Any], positions: np.ndarray) -> list[Any]:
+    """The items of `values` at `positions`, in C (a numpy object array, not a Python loop)."""
+    return np.asarray(values, dtype=object)[positions].tolist() if len(positions) else []
 
 
 def canonical_json(value: Any) -> str | None:
