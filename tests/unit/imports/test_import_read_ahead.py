@@ -1,8 +1,10 @@
-"""The import reader thread: chunks in order, total rows dropped, errors raised in the importing
-thread, at most one chunk read ahead, and the thread ends when the import stops early."""
+"""The import reader, on a thread and in a forked child: chunks in order, total rows dropped,
+errors raised in the importing thread, at most one chunk read ahead, and the reader ends when
+the import stops early."""
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 from contextlib import closing
@@ -16,16 +18,25 @@ import pytest
 from closedloop.imports.readers import ROW_COLUMN, Table
 from closedloop.imports.service import _read_ahead
 
+MODES = [pytest.param(False, id="thread"), pytest.param(True, id="child")]
 
-def _table(frames: list[pd.DataFrame], read: list[int], fail_at: int | None = None) -> Table:
+
+def _table(frames: list[pd.DataFrame], log: Path, fail_at: int | None = None) -> Table:
+    """A table whose reads are logged to a file (the forked reader's list would stay in the child)."""
+
     def chunks(size: int) -> Any:
         for i, frame in enumerate(frames):
             if i == fail_at:
                 raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad byte in chunk")
-            read.append(i)
+            with log.open("a") as handle:
+                handle.write(f"{i}\n")
             yield frame
 
     return Table(Path("x.csv"), "csv", "utf-8", ",", [], 1, ["name", "amount"], {}, chunks)
+
+
+def _read(log: Path) -> list[int]:
+    return [int(line) for line in log.read_text().split()] if log.exists() else []
 
 
 def _frame(start: int, names: list[str]) -> pd.DataFrame:
@@ -34,48 +45,64 @@ def _frame(start: int, names: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _reader_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "import-reader"]
+def _readers() -> list[Any]:
+    threads = [t for t in threading.enumerate() if t.name == "import-reader"]
+    return threads + [p for p in multiprocessing.active_children() if p.name == "import-reader"]
 
 
-def test_chunks_arrive_in_order_checked_with_totals_dropped() -> None:
+def _validate(ctx: Any, frame: pd.DataFrame) -> tuple[str, list[str]]:
+    where = (
+        "thread"
+        if threading.current_thread().name == "import-reader"
+        else multiprocessing.current_process().name
+    )
+    return where, frame["name"].tolist()
+
+
+@pytest.mark.parametrize("in_child", MODES)
+def test_chunks_arrive_in_order_checked_with_totals_dropped(tmp_path: Path, in_child: bool) -> None:
     frames = [_frame(2, ["a", "b"]), _frame(4, ["c", "Total"]), _frame(6, ["d"])]
-    read: list[int] = []
-    seen_threads: list[str] = []
-
-    def validate(ctx: Any, frame: pd.DataFrame) -> list[str]:
-        seen_threads.append(threading.current_thread().name)
-        return frame["name"].tolist()
-
-    with closing(_read_ahead(SimpleNamespace(), _table(frames, read), 2, validate)) as items:
+    log = tmp_path / "read.log"
+    with closing(
+        _read_ahead(SimpleNamespace(), _table(frames, log), 2, _validate, in_child=in_child)
+    ) as items:
         got = list(items)
-    assert [(skipped, checked) for skipped, _, checked in got] == [(0, ["a", "b"]), (1, ["c"]), (0, ["d"])]
+    where = "import-reader" if in_child else "thread"
+    assert [(skipped, checked) for skipped, _, checked in got] == [
+        (0, (where, ["a", "b"])),
+        (1, (where, ["c"])),
+        (0, (where, ["d"])),
+    ]
     assert [frame[ROW_COLUMN].tolist() for _, frame, _ in got] == [[2, 3], [4], [6]]
-    assert seen_threads == ["import-reader"] * 3
-    assert read == [0, 1, 2]
+    assert _read(log) == [0, 1, 2]
 
 
-def test_a_reader_error_is_raised_in_the_importing_thread() -> None:
+@pytest.mark.parametrize("in_child", MODES)
+def test_a_reader_error_is_raised_in_the_importing_thread(tmp_path: Path, in_child: bool) -> None:
     frames = [_frame(2, ["a"]), _frame(3, ["b"]), _frame(4, ["c"])]
-    read: list[int] = []
     taken = []
-    items = _read_ahead(SimpleNamespace(), _table(frames, read, fail_at=2), 1, None)
+    items = _read_ahead(
+        SimpleNamespace(), _table(frames, tmp_path / "read.log", fail_at=2), 1, None, in_child=in_child
+    )
     with pytest.raises(UnicodeDecodeError, match="bad byte in chunk"), closing(items):
         for item in items:
             taken.append(item[1][ROW_COLUMN].tolist())
     assert taken == [[2], [3]]
 
 
-def test_one_chunk_read_ahead_and_the_thread_stops_when_the_import_does() -> None:
+@pytest.mark.parametrize("in_child", MODES)
+def test_one_chunk_read_ahead_and_the_reader_stops_when_the_import_does(
+    tmp_path: Path, in_child: bool
+) -> None:
     frames = [_frame(2 + i, [f"n{i}"]) for i in range(10)]
-    read: list[int] = []
-    with closing(_read_ahead(SimpleNamespace(), _table(frames, read), 1, None)) as items:
+    log = tmp_path / "read.log"
+    with closing(_read_ahead(SimpleNamespace(), _table(frames, log), 1, None, in_child=in_child)) as items:
         first = next(items)
         time.sleep(0.5)  # ample time for a reader without a bound to run ahead
         assert first[1]["name"].tolist() == ["n0"]
-        assert read == [0, 1]  # the chunk being written and the next one, no more
+        assert _read(log) == [0, 1]  # the chunk being written and the next one, no more
     deadline = time.monotonic() + 5
-    while _reader_threads() and time.monotonic() < deadline:
+    while _readers() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _reader_threads() == []
-    assert read == [0, 1]
+    assert _readers() == []
+    assert _read(log) == [0, 1]

@@ -1,0 +1,67 @@
+"""The forked reader (the CLI's, in a process with no other thread) and the reader thread (the
+web server's) import a touchpoint file alike: the same rows written, the same row errors with
+their row numbers, the same quarantine, and nothing written when a row fails without
+--skip-invalid."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from closedloop.imports import service
+from closedloop.marketing.models import TOUCH_TYPES, Touchpoint
+from closedloop.quarantine.models import QuarantinedRecord
+
+LEADS = [["external_id", "email", "first_name", "created_at"], ["A1", "ann@example.com", "Ann", "2025-01-02"],
+         ["B2", "ben@example.com", "Ben", "2025-01-02"]]  # fmt: skip
+# chunk_rows=2: file rows 2-3 | 4-5 | 6-7 | 8
+TOUCHES = [
+    ["lead_email", "occurred_at", "type", "utm_source", "utm_medium"],
+    ["ann@example.com", "2025-03-01 09:00", "page_view", "google", "cpc"],
+    ["ben@example.com", "2025-03-02 09:00", "ad_click", "facebook", "paid_social"],
+    ["ann@example.com", "not a date", "page_view", "google", "cpc"],
+    ["nobody@example.com", "2025-03-03 09:00", "page_view", "", ""],
+    ["ben@example.com", "2025-03-04 09:00", "page_view", "newsletter", "email"],
+    ["ann@example.com", "2025-03-05 09:00", "teleport", "line", "message"],
+    ["ben@example.com", "2025-03-06 09:00", "page_view", "bing", "organic"],
+]
+EXPECTED_ERRORS = [
+    (4, "occurred_at", "not a date", "not a date/time"),
+    (5, "lead_email", "nobody@example.com", "no lead with this identity (import the leads first)"),
+    (7, "type", "teleport", f"not a touch type ({', '.join(TOUCH_TYPES)})"),
+]  # fmt: skip
+
+
+@pytest.fixture(params=[True, False], ids=["child", "thread"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Where the reader runs, chosen as `can_fork` would in a CLI process or a web server."""
+    monkeypatch.setattr(service, "can_fork", lambda: request.param)
+    return request.param
+
+
+def test_skip_invalid_imports_the_same_rows_and_errors_either_way(store, run_file, csv_file, reader) -> None:
+    assert run_file("leads", csv_file("leads.csv", LEADS)).status == "done"
+    report = run_file("touchpoints", csv_file("t.csv", TOUCHES), chunk_rows=2, skip_invalid=True)
+    assert (report.status, report.inserted, report.rejected) == ("done", 4, 3)
+    assert [(e.row, e.column, e.value, e.reason) for e in report.errors] == EXPECTED_ERRORS
+    with store.session() as session:
+        stored = session.execute(
+            select(Touchpoint.utm_source, Touchpoint.channel).order_by(Touchpoint.occurred_at)
+        )
+        assert stored.all() == [("google", "Paid Search"), ("facebook", "Paid Social"), ("newsletter", "Email"),
+                                ("bing", "Organic Search")]  # fmt: skip
+        quarantined = session.scalars(
+            select(QuarantinedRecord.row_number).order_by(QuarantinedRecord.row_number)
+        )
+        assert quarantined.all() == [4, 5, 7]
+
+
+def test_an_invalid_row_without_skip_invalid_writes_nothing_either_way(
+    store, run_file, csv_file, reader
+) -> None:
+    assert run_file("leads", csv_file("leads.csv", LEADS)).status == "done"
+    report = run_file("touchpoints", csv_file("t.csv", TOUCHES), chunk_rows=2)
+    assert (report.status, report.inserted) == ("failed", 0)
+    assert [e.row for e in report.errors] == [4, 5, 7]
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Touchpoint)) == 0
