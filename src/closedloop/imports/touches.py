@@ -250,11 +250,10 @@ class TouchpointsProcessor:
             wanted = [k for k in keys if k and k not in cache]
             found = dict(columns_ops.lookup(session, "leads", attr, ["id"], wanted))
             cache.update({key: found.get(key) for key in wanted})
-            known = np.array(
-                [np.nan if not k or cache[k] is None else cache[k] for k in keys], dtype="float64"
-            )
+            distinct = pd.Series(keys, dtype=object)
+            known = distinct.map(cache).astype("float64").to_numpy()  # unknown or "" as NaN
             ids = known[codes] if len(keys) else np.full(len(codes), np.nan)
-            given = np.array([bool(k) for k in keys], dtype=bool)[codes] if len(keys) else ids > 0
+            given = (distinct != "").to_numpy(dtype=bool)[codes] if len(keys) else ids > 0
             chunk.fail(given & np.isnan(ids), column, "no lead with this identity (import the leads first)")
             result = np.where(np.isnan(result), ids, result)
         return pd.Series(result, index=chunk.df.index, dtype="float64")
