@@ -2,13 +2,16 @@
 
 A request's events are handed to the writer and the request waits for the commit, so a 2xx
 still means "committed" (SPEC section 8); many small requests share one commit, which keeps
-SQLite's single writer busy on rows, not on transaction overhead.
+SQLite's single writer busy on rows, not on transaction overhead. While requests keep coming
+the writer keeps its database connection (no pool checkout and ping per group); it hands it back
+after IDLE_SECONDS without work, or at once when the database fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import queue
 import threading
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from closedloop.capture import service
@@ -29,6 +33,7 @@ from closedloop.errors import StoreUnavailable, store_unavailable
 log = logging.getLogger(__name__)
 MAX_GROUP_EVENTS = 5000
 RULES_TTL = 10.0
+IDLE_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -87,20 +92,40 @@ class GroupWriter:
 
     def _run(self) -> None:
         while True:
-            group = [self._queue.get()]
-            size = len(group[0].events)
-            while size < MAX_GROUP_EVENTS:
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                group.append(job)
-                size += len(job.events)
+            first = self._queue.get()  # idle: no connection held
             try:
-                self._commit(group)
+                self._busy_spell(first)
             except Exception:  # never let the writer die: every later request would hang
                 log.exception("capture writer: unexpected error")
-                _answer([(job, None, RuntimeError("capture write failed")) for job in group])
+
+    def _busy_spell(self, first: Job) -> None:
+        """Write groups on one connection until the queue stays empty for IDLE_SECONDS."""
+        group = self._group(first)
+        try:
+            connection = self._factory.kw["bind"].connect()  # checked out (and pinged) once a spell
+        except Exception as exc:
+            _refuse(group, exc)
+            return
+        with connection:
+            while self._commit(connection, group):
+                try:
+                    job = self._queue.get(timeout=IDLE_SECONDS)
+                except queue.Empty:
+                    return
+                group = self._group(job)
+
+    def _group(self, first: Job) -> list[Job]:
+        """The first job and those queued behind it, up to MAX_GROUP_EVENTS events."""
+        group = [first]
+        size = len(first.events)
+        while size < MAX_GROUP_EVENTS:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            group.append(job)
+            size += len(job.events)
+        return group
 
     def _rules_for(self, session: Session) -> service.Rules:
         # The channel rules are re-read every RULES_TTL seconds: an approved change applies within that.
@@ -109,31 +134,39 @@ class GroupWriter:
             self._rules = (now + RULES_TTL, service.rules_in_force(session=session, at=self._clock()))
         return self._rules[1]
 
-    def _commit(self, group: list[Job]) -> None:
+    def _commit(self, connection: Connection, group: list[Job]) -> bool:
+        """Write and commit the group, then answer its requests; False when the database failed."""
         try:
-            with unit_of_work(self._factory) as session:
+            with unit_of_work(functools.partial(self._factory, bind=connection)) as session:
                 results = write_jobs(session, group, self._clock, self._rules_for(session))
         except Exception as exc:
             if store_unavailable(exc):
-                # The database is down or restarting: every job fails alike, so answer them all (503,
-                # Retry-After) rather than retrying each alone. The next group gets a fresh connection:
-                # the pool's pre-ping replaces the dead ones once the database is back.
-                log.warning("capture writer: database unavailable, %d requests refused: %s", len(group),
-                            str(exc).splitlines()[0] if str(exc) else type(exc).__name__)  # fmt: skip
-                _answer([(job, None, StoreUnavailable(str(exc))) for job in group])
-                return
+                connection.invalidate()  # the next spell's checkout pings a fresh one
+                _refuse(group, exc)
+                return False
             if len(group) == 1:
-                log.exception("capture write failed")
-                _answer([(group[0], None, RuntimeError("capture write failed"))])
-                return
+                _refuse(group, exc)
+                return True
             # One bad job must not fail its neighbours: retry each alone.
-            for job in group:
-                self._commit([job])
-            return
+            return all([self._commit(connection, [job]) for job in group])
         _answer([(job, result, None) for job, result in zip(group, results, strict=True)])
+        return True
 
 
 Answer = tuple[Job, "list[bool] | None", "BaseException | None"]
+
+
+def _refuse(group: list[Job], exc: BaseException) -> None:
+    """Answer every job of a failed group: 503 when the database is down, else a server error."""
+    if store_unavailable(exc):
+        # The database is down or restarting: every job fails alike, so answer them all (503,
+        # Retry-After) rather than retrying each alone.
+        log.warning("capture writer: database unavailable, %d requests refused: %s", len(group),
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__)  # fmt: skip
+        _answer([(job, None, StoreUnavailable(str(exc))) for job in group])
+        return
+    log.error("capture write failed", exc_info=exc)
+    _answer([(job, None, RuntimeError("capture write failed")) for job in group])
 
 
 def _answer(answers: list[Answer]) -> None:
