@@ -342,3 +342,39 @@ def test_group_writer_commits_before_answering_and_survives_a_request_that_went_
 
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(lambda: asyncio.run(scenario())).result() == [[True], [False, True]]
+
+
+def test_one_group_links_each_touch_to_its_own_visitor_lead_and_campaign(store) -> None:
+    """Several requests' events written as one group (the writer's one statement on PostgreSQL)."""
+    from closedloop.capture.writer import Job, write_jobs
+
+    site_id = _site(store)
+    with unit_of_work(store.session_factory) as session:
+        session.add(Campaign(name="Spring Launch", normalised_name="spring launch"))
+    known = _form(store, site_id, {"email": "kim@example.com", "cl_vid": "visitor-known"}).lead_id
+
+    def job(vid: str, *events: tuple[str, str]) -> Job:
+        body = {"vid": vid, "events": [{"id": i, "url": SITE + "/?utm_source=x&" + q} for i, q in events]}
+        return Job(site_id, parse_batch(body, now=NOW, max_events=10).events)
+
+    group = [
+        job("visitor-anon1", ("g1", "utm_campaign=SPRING%20launch"), ("g2", "utm_campaign=unknown")),
+        job("visitor-known", ("g3", "utm_campaign=%20"), ("g1", "utm_campaign=spring%20launch")),
+        job("visitor-anon2", ("g4", "utm_campaign=Spring%20Launch"), ("g4", "")),
+    ]
+    with unit_of_work(store.session_factory) as session:
+        flags = write_jobs(session, group, CLOCK)
+    assert flags == [[True, True], [True, False], [True, False]]
+    with store.session() as session:
+        spring = session.scalar(select(Campaign.id).where(Campaign.normalised_name == "spring launch"))
+        visitors = {key: vid for key, vid in session.execute(select(Visitor.visitor_key, Visitor.id))}
+        touches = {
+            t.event_id: (t.visitor_id, t.lead_id, t.campaign_id)
+            for t in session.scalars(select(Touchpoint).where(Touchpoint.event_id.like("g%")))
+        }
+    assert touches == {
+        "g1": (visitors["visitor-anon1"], None, spring),
+        "g2": (visitors["visitor-anon1"], None, None),
+        "g3": (visitors["visitor-known"], known, None),
+        "g4": (visitors["visitor-anon2"], None, spring),
+    }
