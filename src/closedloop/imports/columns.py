@@ -135,11 +135,19 @@ def lookup(session: Any, table: str, key: str, columns: list[str], keys: list[An
 
 
 def object_column(series: pd.Series, *, blank_is_null: bool = True) -> list[Any]:
-    """A column as a list for a DB-API driver: "" and NaN as None (vectorised on the numpy array)."""
-    values = series.to_numpy(dtype=object, na_value=None)
+    """A column as a list for a DB-API driver: "" and NaN as None.
+
+    Equal cells share one str object (each distinct value made once, then taken by code): a
+    column of a few hundred sources or pages costs a few hundred strings, not one per row, in
+    memory and when the list is pickled to the importing process (pickle writes a repeat as a
+    reference).
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = np.empty(len(uniques) + 1, dtype=object)  # the last slot, code -1, is NaN: None
+    values[:-1] = uniques.to_numpy(dtype=object, na_value=None)
     if blank_is_null:
-        values[values == ""] = None
-    return values.tolist()
+        values[:-1][values[:-1] == ""] = None
+    return values[codes].tolist()
 
 
 def id_column(series: pd.Series) -> list[Any]:
