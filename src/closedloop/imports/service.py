@@ -332,8 +332,9 @@ def _read_ahead(
     In a forked child process when `in_child` (see `can_fork`): the reader's pandas work holds
     the GIL, and the writer's executemany drops it for every row's step, so a reader thread
     takes the GIL at each row and the two run one after the other (measured: no faster than
-    reading inline). A child runs on the other core; the chunk crosses a pipe pickled (Arrow
-    buffers and ready lists: about a tenth of what checking it costs). Else on a daemon thread.
+    reading inline). A child runs on the other core; the chunk comes back pickled (Arrow buffers
+    and ready lists: unpickling costs about a seventh of reading and checking it). Else on a
+    daemon thread.
     """
     if in_child:
         return _read_in_child(ctx, table, chunk_rows, validate)
