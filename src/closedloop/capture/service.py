@@ -236,17 +236,6 @@ def _pg_visitors(ordered: list[tuple[str, int]], now: datetime) -> list[list[Any
     return [[k for k, _ in ordered], [s for _, s in ordered], [now] * len(ordered)]
 
 
-def _pg_columns(rows: list[dict[str, Any]], names: tuple[str, ...]) -> list[list[Any]]:
-    """The rows as one array per column (JSON properties as text), for unnest()."""
-    columns = []
-    for name in names:
-        values = [row[name] for row in rows]
-        if name == "properties":
-            values = [None if v is None else json.dumps(v) for v in values]
-        columns.append(values)
-    return columns
-
-
 def _insert_touches(session: Session, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """SQLite: insert the touch rows, skipping repeated event ids; (site_id, event_id, lead_id) of those inserted."""
     names = tuple(rows[0])
@@ -256,23 +245,20 @@ def _insert_touches(session: Session, rows: list[dict[str, Any]]) -> list[tuple[
 
 # PostgreSQL capture: a group's visitors, campaigns and touches in one statement (one round trip
 # instead of three): the upsert returns each visitor's id and lead, the touches join them and
-# their campaign by normalised name, in event order (concurrent writers lock rows alike).
+# their campaign by normalised name, in event order (concurrent writers lock rows alike). The
+# touches travel as one JSON parameter: dumping one array per column cost more than the insert.
 _PG_LINKS = ("visitor_id", "lead_id", "campaign_id")
 
 
 @lru_cache(maxsize=8)
 def _pg_record_events(names: tuple[str, ...]) -> str:
-    arrays = ", ".join(
-        f"%s::{'text' if _PG_TYPES.get(n) == 'jsonb' else _PG_TYPES.get(n, 'varchar')}[]" for n in names
-    )
-    picks = ", ".join(f"u.{n}::jsonb" if _PG_TYPES.get(n) == "jsonb" else f"u.{n}" for n in names)
+    columns = ", ".join(f"{n} {_PG_TYPES.get(n, 'varchar')}" for n in names)
     return (
         f"WITH v AS ({_PG_UPSERT_VISITORS}) "
         f"INSERT INTO touchpoints ({', '.join(names)}, {', '.join(_PG_LINKS)}) "
-        f"SELECT {picks}, v.id, v.lead_id, c.id "
-        f"FROM unnest({arrays}, %s::varchar[], %s::varchar[]) WITH ORDINALITY "
-        f"AS u({', '.join(names)}, visitor_key, campaign_name, position) "
-        "JOIN v ON v.visitor_key = u.visitor_key "
+        f"SELECT {', '.join(f'u.{n}' for n in names)}, v.id, v.lead_id, c.id "
+        f"FROM jsonb_to_recordset(%s::jsonb) AS u({columns}, visitor_key varchar, campaign_name varchar, "
+        "position int) JOIN v ON v.visitor_key = u.visitor_key "
         "LEFT JOIN campaigns c ON c.normalised_name = u.campaign_name ORDER BY u.position "
         "ON CONFLICT (site_id, event_id) WHERE event_id IS NOT NULL DO NOTHING RETURNING site_id, event_id, lead_id"
     )
@@ -288,8 +274,13 @@ def _pg_record(
     """Upsert the visitors and insert the touches (rows without their links) in one statement."""
     names = tuple(n for n in rows[0] if n not in _PG_LINKS)
     visitors = _pg_visitors(sorted(keys.items()), now)  # key order, as in ensure_visitors
-    links = [[e.visitor_key for e in events], [_campaign_name(e) for e in events]]
-    return _pg_rows(session, _pg_record_events(names), [*visitors, *_pg_columns(rows, names), *links])
+    touches = [
+        {**{n: row[n] for n in names}, "visitor_key": e.visitor_key, "campaign_name": _campaign_name(e),
+         "position": position}
+        for position, (row, e) in enumerate(zip(rows, events, strict=True))
+    ]  # fmt: skip
+    payload = json.dumps(touches, default=datetime.isoformat)
+    return _pg_rows(session, _pg_record_events(names), [*visitors, payload])
 
 
 def _campaign_name(event: CaptureEvent) -> str | None:
