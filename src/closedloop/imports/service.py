@@ -34,7 +34,6 @@ from closedloop.users.actor import Actor
 from closedloop.workspace.models import WorkspaceSettings
 
 CHUNK_ROWS = 50_000
-SHARED_MEMORY = Path("/dev/shm")  # the forked reader's chunk files: memory, not disk, where it exists
 TOTAL_INITIALS = frozenset("tsgc©總总合小報报")  # first letters of parsing.TOTAL_RE / FOOTER_RE phrases
 
 
@@ -345,15 +344,15 @@ def _read_in_child(
     ctx: ImportContext, table: Table, chunk_rows: int, validate: Callable[[ImportContext, Any], Any] | None
 ) -> Iterator[tuple[int, Any, Any]]:
     """The forked reader: it starts a chunk only once the previous one is taken (a word back on
-    a second pipe). Each chunk is pickled to a file in memory (/dev/shm) and only its name goes
+    a second pipe). Each chunk is pickled to a file in the temp folder and only its name goes
     through the pipe: a chunk of tens of MB through a pipe's 64 KB took both processes hundreds
-    of switches. None ends the stream; the folder goes when the import ends, whatever is left."""
+    of switches. The file is read and deleted within a second or two, before the kernel writes
+    it out (not /dev/shm: a container's is often 64 MB, less than two chunks). None ends the
+    stream; the folder goes when the import ends, whatever is left."""
     fork = multiprocessing.get_context("fork")
     receiver, sender = fork.Pipe(duplex=False)
     turns, turn = fork.Pipe(duplex=False)
-    folder = Path(
-        tempfile.mkdtemp(prefix="closedloop-import-", dir=SHARED_MEMORY if SHARED_MEMORY.is_dir() else None)
-    )
+    folder = Path(tempfile.mkdtemp(prefix="closedloop-import-"))
 
     def produce() -> None:
         receiver.close()
