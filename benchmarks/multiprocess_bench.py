@@ -1,10 +1,11 @@
 """Capture and pages under load with several server processes on PostgreSQL (loopback, bounded).
 
 `closedloop serve --workers N` (default 2) on a fresh PostgreSQL database holding a small demo.
-wrk (one thread, keep-alive) drives: GET /healthz (the peer: the framework's ceiling on this
-machine), single events, batches of events, then the main pages signed in as a manager (an
+wrk (one thread, keep-alive) drives: GET /healthz (the peer: the framework's full stack plus a
+`SELECT 1` on a pooled connection in the thread pool), single events, batches of events, then the main pages signed in as a manager (an
 asyncio client with the session cookie). Every phase stops at a request count and a time bound.
-It reports events/s, req/s, p50/p99 and errors per phase, then checks durability: every event
+It reports events/s, req/s, p50/p99, errors and the server processes' CPU per request per
+phase, then checks durability: every event
 acknowledged with a 2xx is a touchpoint row.
 
 Usage: python benchmarks/multiprocess_bench.py [--workers 2] [--events 60000] [--seconds 15]
@@ -174,12 +175,13 @@ def report(doc: dict) -> None:
         f"store: {doc['store']}; closedloop serve --workers {doc['workers']}; {doc['connections']} connections"
     )
     print(f"{'phase':<24}{'requests':>9}{'events':>9}{'events/s':>10}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
-          f"{'errors':>7}{'vs peer':>8}")  # fmt: skip
+          f"{'errors':>7}{'vs peer':>8}{'cpu ms/req':>11}")  # fmt: skip
     for name, r in doc["phases"].items():
         events = f"{r['events']:.0f}" if r["events"] else "-"
         rate = f"{r['events_per_s']:.0f}" if r["events"] else "-"
         print(f"{name:<24}{r['requests']:>9.0f}{events:>9}{rate:>10}{r['requests_per_s']:>9.0f}"
-              f"{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['errors']:>7.0f}{r['vs_peer']:>8.2f}")  # fmt: skip
+              f"{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['errors']:>7.0f}{r['vs_peer']:>8.2f}"
+              f"{r['server_cpu_s'] * 1000 / max(1, r['requests']):>11.2f}")  # fmt: skip
     print(
         f"durability: {doc['acknowledged_events']} events acknowledged, {doc['touchpoint_rows']} rows: "
         + ("yes" if doc["durable"] else "NO")
