@@ -49,6 +49,10 @@ FIRST_TOUCH_COLUMNS = (
 )
 CHANNEL_NAMES = {c.casefold(): c for c in channel_rules.CHANNELS}
 _SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
+# Deferring the touch table's indexes (see `_defer_indexes`) pays from this many rows, counted
+# as a file's bytes over more bytes than any touch row we have seen takes (an estimate on the low side).
+DEFER_MIN_ROWS = 100_000
+ROW_BYTES_HIGH = 250
 
 
 class CheckedChunk:
@@ -95,6 +99,7 @@ class TouchpointsProcessor:
         blank = {g for g in optional if g not in m.mapped.values()}
         ctx.cache["blank"] = blank - {g for g, constant in m.constants.items() if constant}
         ctx.cache["written"] = self._written_keys(ctx)
+        ctx.cache["deferred_indexes"] = self._defer_indexes(ctx, table)
 
     @staticmethod
     def _written_keys(ctx: ImportContext) -> set[int] | None:
@@ -114,6 +119,37 @@ class TouchpointsProcessor:
             return None
         stored = raw.execute("SELECT max(external_id) FROM touchpoints").fetchone()[0]
         return set() if stored is None else None
+
+    @staticmethod
+    def _defer_indexes(ctx: ImportContext, table: Table) -> list[str]:
+        """For a big file into a smaller touch table (SQLite), drop the table's non-unique indexes
+        now and return their CREATE statements for `finish` to build them again.
+
+        Kept up row by row they cost about 2.5 µs per imported row (inserts at random places in
+        the B-trees, pages spilled to the WAL and read back); built once after the rows are in,
+        about 0.6 µs per row of the whole table (a sort each). So building wins when the file
+        holds at least as many rows as the table, its rows estimated low from its size. The DROP
+        and the CREATE run in the import's transaction: a failed, dry or rolled-back import
+        leaves the indexes as they were, and other connections read the committed table, with
+        its indexes, throughout. Unique indexes stay: they guard the keys every chunk probes.
+        """
+        session = ctx.session
+        if session.get_bind().dialect.name != "sqlite":
+            return []
+        estimate = table.path.stat().st_size // ROW_BYTES_HIGH
+        if estimate < DEFER_MIN_ROWS:
+            return []
+        raw = session.connection().connection.driver_connection
+        stored = raw.execute("SELECT coalesce(max(id), 0) FROM touchpoints").fetchone()[0]
+        if stored > estimate:
+            return []
+        indexes = raw.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'touchpoints'"
+            " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE %' ORDER BY name"
+        ).fetchall()
+        for name, _ in indexes:
+            raw.execute(f'DROP INDEX "{name}"')
+        return [sql for _, sql in indexes]
 
     def process(self, ctx: ImportContext, frame: pd.DataFrame) -> None:
         self.write_checked(ctx, self.validate(ctx, frame))
@@ -250,10 +286,11 @@ class TouchpointsProcessor:
             wanted = [k for k in keys if k and k not in cache]
             found = dict(columns_ops.lookup(session, "leads", attr, ["id"], wanted))
             cache.update({key: found.get(key) for key in wanted})
-            distinct = pd.Series(keys, dtype=object)
-            known = distinct.map(cache).astype("float64").to_numpy()  # unknown or "" as NaN
+            # The chunk's distinct keys looked up one by one: Series.map(cache) would first turn
+            # the whole cache (every key of the import so far) into a Series, once per chunk.
+            known = np.array([cache.get(key) for key in keys], dtype="float64")  # unknown or "" as NaN
             ids = known[codes] if len(keys) else np.full(len(codes), np.nan)
-            given = (distinct != "").to_numpy(dtype=bool)[codes] if len(keys) else ids > 0
+            given = np.array([key != "" for key in keys], dtype=bool)[codes] if len(keys) else ids > 0
             chunk.fail(given & np.isnan(ids), column, "no lead with this identity (import the leads first)")
             result = np.where(np.isnan(result), ids, result)
         return pd.Series(result, index=chunk.df.index, dtype="float64")
@@ -273,7 +310,7 @@ class TouchpointsProcessor:
             )
             ctx.report.count_change("visitors", len(missing))
             cache.update(dict(columns_ops.lookup(session, "visitors", "visitor_key", ["id"], missing)))
-        return keys.map(cache).astype("float64")
+        return pd.Series([cache.get(key) for key in keys.tolist()], index=keys.index, dtype="float64")
 
     def _resolve_campaigns(
         self, ctx: ImportContext, chunk: CheckedChunk, ok: np.ndarray | None, index: pd.Index
@@ -513,7 +550,13 @@ class TouchpointsProcessor:
         ctx.cache["first_touch"] = pd.concat([current, changed])
 
     def finish(self, ctx: ImportContext) -> None:
-        """The leads' first-touch columns from the import's earliest touches: one set-based UPDATE."""
+        """The indexes `prepare` deferred, built again; then the leads' first-touch columns from
+        the import's earliest touches: one set-based UPDATE."""
+        deferred: list[str] = ctx.cache.get("deferred_indexes") or []
+        if deferred:
+            raw = ctx.session.connection().connection.driver_connection
+            for statement in deferred:
+                raw.execute(statement)
         firsts = ctx.cache.get("first_touch")
         if firsts is None or not len(firsts):
             return
@@ -530,22 +573,23 @@ class TouchpointsProcessor:
             "landing_page": columns_ops.object_column(firsts["landing_page"]),
         }
         names = list(values)
-        assignments = ", ".join(f"first_{n} = f.{n}" for n in names[2:])
         session = ctx.session
         if session.get_bind().dialect.name == "sqlite":
-            picks = ", ".join(f"value->>{i} AS {n}" for i, n in enumerate(names))
+            # One executemany of numbered parameters: twice as fast as an UPDATE ... FROM json_each
+            # (100k leads: 0.28 s against 0.58 s), whose every column re-reads the row's JSON.
+            slots = {n: f"?{i + 1}" for i, n in enumerate(names)}
             sql = (
-                f"UPDATE leads SET first_touch_at = f.at, {assignments} "
-                f"FROM (SELECT {picks} FROM json_each(?)) AS f "
-                "WHERE leads.id = f.id AND (leads.first_touch_at IS NULL OR leads.first_touch_at > f.at)"
+                "UPDATE leads SET first_touch_at = ?2, "
+                + ", ".join(f"first_{n} = {slots[n]}" for n in names[2:])
+                + " WHERE id = ?1 AND (first_touch_at IS NULL OR first_touch_at > ?2)"
             )
             raw = session.connection().connection.driver_connection
-            payload = json.dumps([list(row) for row in zip(*values.values(), strict=True)])
-            changed = raw.execute(sql, (payload,)).rowcount
+            changed = raw.executemany(sql, zip(*values.values(), strict=True)).rowcount
         else:
             values["at"] = list(firsts["occurred_at"].dt.to_pydatetime())
             types = {"id": "BIGINT", "at": "TIMESTAMPTZ", "campaign_id": "BIGINT"}
             arrays = ", ".join(f"CAST(:{n} AS {types.get(n, 'VARCHAR')}[])" for n in names)
+            assignments = ", ".join(f"first_{n} = f.{n}" for n in names[2:])
             sql = (
                 f"UPDATE leads SET first_touch_at = f.at, {assignments} "
                 f"FROM unnest({arrays}) AS f({', '.join(names)}) "
