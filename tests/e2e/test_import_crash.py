@@ -71,6 +71,18 @@ def _writing(store) -> bool:
     return held > 0
 
 
+def _processes_reading(path: Path) -> list[int]:
+    """Running processes (zombies aside) whose command line names `path`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(path).encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:  # ended meanwhile
+            continue
+    return found
+
+
 def _counts(store) -> tuple[int, int, list[str]]:
     with unit_of_work(store.session_factory) as session:
         touches = session.scalar(select(func.count()).select_from(Touchpoint))
@@ -89,6 +101,9 @@ def test_a_killed_import_leaves_nothing_and_the_rerun_imports_each_row_once(stor
     with unit_of_work(store.session_factory) as session:
         assert session.scalar(select(func.count()).select_from(Lead)) == LEADS
 
+    temp = tmp_path / "temp"  # the imports' temp folder, for the reader's chunk files
+    temp.mkdir()
+    env["TMPDIR"] = str(temp)
     exe = Path(sys.executable).with_name("closedloop")
     killed = subprocess.Popen([str(exe), "import", "touchpoints", str(touches_file)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
@@ -108,11 +123,22 @@ def test_a_killed_import_leaves_nothing_and_the_rerun_imports_each_row_once(stor
         with sqlite3.connect(store.url.removeprefix("sqlite:///")) as check:
             assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
+    # Its forked reader ends too (it finds its parent gone, or its pipe closed).
+    while _processes_reading(touches_file):
+        assert time.monotonic() < deadline + 30, "the killed import's reader is still running"
+        time.sleep(0.05)
+    # The killed import's chunk folder is left; the rerun removes it once it has gone stale.
+    left = list(temp.glob("closedloop-import-*"))
+    assert [f.name.split("-")[2] for f in left] == [str(killed.pid)]
+    hour_ago = time.time() - 3600
+    os.utime(left[0], (hour_ago, hour_ago))
+
     again = closedloop("import", "touchpoints", str(touches_file), "--format", "json", env=env)
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)
     assert (report["status"], report["inserted"]) == ("done", ROWS)
     assert _counts(store) == (ROWS, 1, ["done"])
+    assert list(temp.iterdir()) == []
 
     once_more = closedloop("import", "touchpoints", str(touches_file), "--format", "json", env=env)
     assert once_more.returncode == 0, once_more.stderr

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import queue
 import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import date
@@ -348,17 +350,22 @@ def _read_in_child(
     through the pipe: a chunk of tens of MB through a pipe's 64 KB took both processes hundreds
     of switches. The file is read and deleted within a second or two, before the kernel writes
     it out (not /dev/shm: a container's is often 64 MB, less than two chunks). None ends the
-    stream; the folder goes when the import ends, whatever is left."""
+    stream; the folder goes when the import ends, whatever is left (see `_chunk_folder` for an
+    import killed before it could remove it)."""
     fork = multiprocessing.get_context("fork")
     receiver, sender = fork.Pipe(duplex=False)
     turns, turn = fork.Pipe(duplex=False)
-    folder = Path(tempfile.mkdtemp(prefix="closedloop-import-"))
+    folder = _chunk_folder()
+
+    parent = os.getpid()
 
     def produce() -> None:
         receiver.close()
         turn.close()
         try:
             for number, item in enumerate(_checked_chunks(ctx, table, chunk_rows, validate)):
+                if os.getppid() != parent:  # the import was killed: no file for nobody to read
+                    return
                 path = folder / f"{number}.pickle"
                 path.write_bytes(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
                 sender.send(path.name)
@@ -397,6 +404,39 @@ def _read_in_child(
             child.terminate()
         child.join(timeout=5)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+CHUNK_FOLDER_PREFIX = "closedloop-import-"
+# A chunk folder whose process is gone is removed once untouched this long: a running import
+# writes a chunk file every second or so, so a live import in another PID namespace sharing the
+# temp folder (where its pid looks gone) keeps its folder.
+STALE_FOLDER_SECONDS = 600
+
+
+def _chunk_folder() -> Path:
+    """A new temp folder for this import's chunk files, named after this process; first removes
+    the folders that imports killed before their own cleanup left behind (SIGKILL, out of memory):
+    this user's, whose process no longer runs, untouched for `STALE_FOLDER_SECONDS`."""
+    for old in Path(tempfile.gettempdir()).glob(f"{CHUNK_FOLDER_PREFIX}*-*"):
+        pid = old.name.removeprefix(CHUNK_FOLDER_PREFIX).split("-", 1)[0]
+        try:
+            info = old.stat()
+        except FileNotFoundError:  # another import removed it meanwhile
+            continue
+        stale = time.time() - info.st_mtime > STALE_FOLDER_SECONDS
+        if pid.isdigit() and stale and info.st_uid == os.getuid() and not _running(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{CHUNK_FOLDER_PREFIX}{os.getpid()}-"))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _picklable(exc: BaseException) -> BaseException:
