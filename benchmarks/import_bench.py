@@ -1,6 +1,7 @@
 """Touchpoint file import speed: validated rows/s into SQLite and peak memory (SPEC/issue 4 targets).
 
 Usage: .venv/bin/python benchmarks/import_bench.py [--rows 1000000] [--leads 100000] [--repeat 3]
+                                                    [--baseline REV]
 
 Writes a generated CSV (lead_email, occurred_at, type, utm_*, gclid/fbclid, referrer) to a temp
 dir, loads the leads it references straight into a fresh SQLite store, then runs the import in a
@@ -11,6 +12,8 @@ ratio says how far the import is from the cost of merely reading the file; the s
 bare executemany of ready-made rows into the same schema (its unique and foreign keys), the SQLite
 floor; the third replays the very rows the import wrote (its columns and values) the same way.
 Each repeat runs the floor, the import and the replay, so their medians share the machine's load.
+With --baseline REV each repeat also runs the import as it was at git revision REV (a temporary
+worktree first on the child's path), right after the current one: a before/after in one window.
 """
 
 from __future__ import annotations
@@ -131,6 +134,28 @@ def insert_floor(url: str, rows: int, leads: int) -> tuple[float, float]:
         raw.close()
 
 
+def run_import(url: str, path: Path, source: Path | None = None) -> dict[str, float]:
+    """The import in a child process (its peak RSS alone): this checkout's code, or `source`'s."""
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(source / "src"), env.get("PYTHONPATH", "")])
+    out = subprocess.run([sys.executable, "-c", CHILD, url, str(path)], capture_output=True, text=True,
+                         check=True, env=env)  # fmt: skip
+    import json
+
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def worktree(rev: str, folder: Path) -> Path:
+    """A detached git worktree of `rev` in `folder` (removed by `drop_worktree`)."""
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(folder), rev], check=True)
+    return folder
+
+
+def drop_worktree(folder: Path) -> None:
+    subprocess.run(["git", "worktree", "remove", "--force", str(folder)], check=False)
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -185,26 +210,36 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also time the import as it was at this git revision"
+    )
     args = parser.parse_args()
-    import json
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "touchpoints.csv"
         write_file(path, args.rows, args.leads)
         peer, peer_cpu = csv_pass(path)
-        runs, floors, replays = [], [], []
-        for i in range(args.repeat):
-            # The floor and the import alternate, so both medians see the same machine load.
-            floors.append(insert_floor(f"sqlite:///{tmp}/floor_{i}.db", args.rows, args.leads))
-            url = f"sqlite:///{tmp}/bench_{i}.db"
-            seed_leads(url, args.leads)
-            out = subprocess.run([sys.executable, "-c", CHILD, url, str(path)], capture_output=True, text=True,
-                                 check=True)  # fmt: skip
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-            replays.append(replay_floor(Path(tmp, f"bench_{i}.db")))
-            for name in (f"floor_{i}.db", f"bench_{i}.db"):
-                for suffix in ("", "-wal", "-shm"):
-                    Path(tmp, name + suffix).unlink(missing_ok=True)
+        before = worktree(args.baseline, Path(tmp, "baseline")) if args.baseline else None
+        runs, floors, replays, baselines = [], [], [], []
+        try:
+            for i in range(args.repeat):
+                # The floor and the import alternate, so both medians see the same machine load.
+                floors.append(insert_floor(f"sqlite:///{tmp}/floor_{i}.db", args.rows, args.leads))
+                url = f"sqlite:///{tmp}/bench_{i}.db"
+                seed_leads(url, args.leads)
+                runs.append(run_import(url, path))
+                replays.append(replay_floor(Path(tmp, f"bench_{i}.db")))
+                names = [f"floor_{i}.db", f"bench_{i}.db"]
+                if before is not None:
+                    names.append(f"baseline_{i}.db")
+                    seed_leads(f"sqlite:///{tmp}/baseline_{i}.db", args.leads)
+                    baselines.append(run_import(f"sqlite:///{tmp}/baseline_{i}.db", path, before))
+                for name in names:
+                    for suffix in ("", "-wal", "-shm"):
+                        Path(tmp, name + suffix).unlink(missing_ok=True)
+        finally:
+            if before is not None:
+                drop_worktree(before)
         seconds = median([r["seconds"] for r in runs])
         cpu = median([r.get("cpu", 0.0) for r in runs])
         rss = median([r["rss_mb"] for r in runs])
@@ -217,12 +252,17 @@ def main() -> None:
     print(f"commit       {commit()}")
     print(f"data         {args.rows:,} touchpoint rows ({size_mb:.0f} MB CSV), {args.leads:,} leads, SQLite")
     print(f"load average {os.getloadavg()[0]:.1f} (wall times are inflated by other work; CPU s less so)")
+    baseline_rows = [
+        (f"import at {args.baseline} (median)", median([r["seconds"] for r in baselines]),
+         median([r["cpu"] for r in baselines]), f"{median([r['rss_mb'] for r in baselines]):,.0f}")
+    ] if baselines else []  # fmt: skip
     print(f"{'run':<34}{'median s':>10}{'CPU s':>8}{'rows/s':>12}{'rows/CPU s':>12}{'peak RSS MB':>13}")
     for name, wall, used, mb in (
         ("import touchpoints (median)", seconds, cpu, f"{rss:,.0f}"),
         ("peer: csv.reader pass", peer, peer_cpu, ""),
         ("peer: bare executemany (median)", floor, floor_cpu, ""),
         ("peer: import's rows replayed (med.)", replay, replay_cpu, ""),
+        *baseline_rows,
     ):
         print(
             f"{name:<34}{wall:>10.2f}{used:>8.2f}{args.rows / wall:>12,.0f}{args.rows / used:>12,.0f}{mb:>13}"
@@ -238,6 +278,10 @@ def main() -> None:
         f"peak RSS: importing process {rss:,.0f} MB, its forked reader {reader_rss:,.0f} MB (the reader's "
         "figure includes the pages it shares with the importing process; CPU s counts both)"
     )
+    if baselines:
+        then = median([r["seconds"] for r in baselines])
+        print(f"import now / at {args.baseline}: {seconds / then:.2f}x wall (runs at {args.baseline}: "
+              + ", ".join(f"{r['seconds']:.1f}/{r['cpu']:.1f}/{r['rss_mb']:.0f}" for r in baselines) + ")")  # fmt: skip
     print(f"inserted {runs[0]['inserted']:,}, rejected {runs[0]['rejected']:,}, status {runs[0]['status']}")
 
 
