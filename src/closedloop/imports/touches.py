@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,7 @@ class CheckedChunk:
         self.plain: dict[str, list[Any]] = {}
         self.lead_keys: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.campaign_pairs: tuple[np.ndarray, list[tuple[str, str]]]
+        self.lead_ids: pd.Series | None = None  # resolved by the reader from `prepare`'s lead maps
 
     def fail(self, mask: Any, column: str | None, reason: str, values: pd.Series | None = None) -> None:
         """Reject the rows of `mask` for `reason` (one error per row, showing the cell of `column`)."""
@@ -100,6 +102,7 @@ class TouchpointsProcessor:
         ctx.cache["blank"] = blank - {g for g, constant in m.constants.items() if constant}
         ctx.cache["written"] = self._written_keys(ctx)
         ctx.cache["deferred_indexes"] = self._defer_indexes(ctx, table)
+        ctx.cache["lead_maps"] = self._lead_maps(ctx, table)
 
     @staticmethod
     def _written_keys(ctx: ImportContext) -> set[int] | None:
@@ -121,6 +124,40 @@ class TouchpointsProcessor:
         return set() if stored is None else None
 
     @staticmethod
+    def _estimated_rows(ctx: ImportContext, table: Table) -> int:
+        """A big file's rows into SQLite, estimated low from its size; 0 for a small file or PostgreSQL."""
+        if ctx.session.get_bind().dialect.name != "sqlite":
+            return 0
+        estimate = table.path.stat().st_size // ROW_BYTES_HIGH
+        return estimate if estimate >= DEFER_MIN_ROWS else 0
+
+    @staticmethod
+    def _lead_maps(ctx: ImportContext, table: Table) -> dict[str, tuple[pd.Index, np.ndarray]] | None:
+        """Every lead's id by external id and by email, for a big file (SQLite) into a store with
+        no more leads than the file has rows: the reader then resolves each chunk's leads itself
+        (a hash lookup in C) instead of the importing process querying and mapping them.
+
+        Taken once the import holds SQLite's write lock (its job row is flushed), and a touch
+        import writes no lead until `finish`: the maps stay what a per-chunk query would read.
+        A key held by several leads maps to the last, as the per-chunk lookup does.
+        """
+        estimate = TouchpointsProcessor._estimated_rows(ctx, table)
+        if not estimate:
+            return None
+        raw = ctx.session.connection().connection.driver_connection
+        if raw.execute("SELECT coalesce(max(id), 0) FROM leads").fetchone()[0] > estimate:
+            return None
+        leads = pd.DataFrame(raw.execute("SELECT id, external_id, email FROM leads ORDER BY id").fetchall(),
+                             columns=["id", "external_id", "email"])  # fmt: skip
+        maps = {}
+        for column, attr in (("lead_external_id", "external_id"), ("lead_email", "email")):
+            keyed = leads[leads[attr].notna() & (leads[attr] != "")]
+            keys = pd.Index(keyed[attr].astype(str))
+            last = ~keys.duplicated(keep="last")
+            maps[column] = (keys[last], keyed["id"].to_numpy(dtype="float64")[last])
+        return maps
+
+    @staticmethod
     def _defer_indexes(ctx: ImportContext, table: Table) -> list[str]:
         """For a big file into a smaller touch table (SQLite), drop the table's non-unique indexes
         now and return their CREATE statements for `finish` to build them again.
@@ -133,13 +170,10 @@ class TouchpointsProcessor:
         leaves the indexes as they were, and other connections read the committed table, with
         its indexes, throughout. Unique indexes stay: they guard the keys every chunk probes.
         """
-        session = ctx.session
-        if session.get_bind().dialect.name != "sqlite":
+        estimate = TouchpointsProcessor._estimated_rows(ctx, table)
+        if not estimate:
             return []
-        estimate = table.path.stat().st_size // ROW_BYTES_HIGH
-        if estimate < DEFER_MIN_ROWS:
-            return []
-        raw = session.connection().connection.driver_connection
+        raw = ctx.session.connection().connection.driver_connection
         stored = raw.execute("SELECT coalesce(max(id), 0) FROM touchpoints").fetchone()[0]
         if stored > estimate:
             return []
@@ -236,6 +270,9 @@ class TouchpointsProcessor:
             pair_codes,
             [(str(id_values[int(v) // width]), str(name_values[int(v) % width])) for v in pair_values],
         )
+        maps = ctx.cache.get("lead_maps")
+        if maps is not None:
+            chunk.lead_ids = lead_ids(chunk, lambda column, keys: known_in(maps[column], keys))
         # The insert's values that need no lookup, as lists: built here, the writing thread only binds.
         chunk.plain = self._plain_columns(ctx, df)
         chunk.plain["stamp"] = df["stamp"].tolist()
@@ -244,7 +281,7 @@ class TouchpointsProcessor:
     def write_checked(self, ctx: ImportContext, chunk: CheckedChunk) -> None:
         """The checks that read the store (leads), then the chunk's writes: on the importing thread."""
         frame, df = chunk.frame, chunk.df
-        lead_ids = self._resolve_leads(ctx, chunk)
+        leads = chunk.lead_ids if chunk.lead_ids is not None else self._resolve_leads(ctx, chunk)
         ok = ~chunk.bad
         self._reject(ctx, frame, chunk.errors)
         if not ok.any():
@@ -256,7 +293,7 @@ class TouchpointsProcessor:
 
         good = df.copy() if every else df.loc[ok].copy()
         good["occurred_at"] = kept(chunk.occurred)
-        good["lead_id"] = kept(lead_ids)
+        good["lead_id"] = kept(leads)
         good["visitor_id"] = self._resolve_visitors(ctx, good["visitor_id"], good["occurred_at"])
         good["campaign_id"] = self._resolve_campaigns(ctx, chunk, None if every else ok, good.index)
         self._write(ctx, good, chunk)
@@ -276,24 +313,22 @@ class TouchpointsProcessor:
     def _resolve_leads(self, ctx: ImportContext, chunk: CheckedChunk) -> pd.Series:
         """Lead ids by lead_external_id, else by lead_email: each distinct key looked up once."""
         session = ctx.session
-        result = np.full(len(chunk.df), np.nan)
-        for column, attr, cache_key in (
-            ("lead_external_id", "external_id", "leads_by_external"),
-            ("lead_email", "email", "leads_by_email"),
-        ):
-            codes, keys = chunk.lead_keys[column]
+        stored = {
+            "lead_external_id": ("external_id", "leads_by_external"),
+            "lead_email": ("email", "leads_by_email"),
+        }
+
+        def known(column: str, keys: list[str]) -> np.ndarray:
+            attr, cache_key = stored[column]
             cache: dict[str, int | None] = ctx.cache[cache_key]
             wanted = [k for k in keys if k and k not in cache]
             found = dict(columns_ops.lookup(session, "leads", attr, ["id"], wanted))
             cache.update({key: found.get(key) for key in wanted})
             # The chunk's distinct keys looked up one by one: Series.map(cache) would first turn
             # the whole cache (every key of the import so far) into a Series, once per chunk.
-            known = np.array([cache.get(key) for key in keys], dtype="float64")  # unknown or "" as NaN
-            ids = known[codes] if len(keys) else np.full(len(codes), np.nan)
-            given = np.array([key != "" for key in keys], dtype=bool)[codes] if len(keys) else ids > 0
-            chunk.fail(given & np.isnan(ids), column, "no lead with this identity (import the leads first)")
-            result = np.where(np.isnan(result), ids, result)
-        return pd.Series(result, index=chunk.df.index, dtype="float64")
+            return np.array([cache.get(key) for key in keys], dtype="float64")  # unknown or "" as NaN
+
+        return lead_ids(chunk, known)
 
     def _resolve_visitors(self, ctx: ImportContext, keys: pd.Series, occurred: pd.Series) -> pd.Series:
         cache: dict[str, int] = ctx.cache["visitors"]
@@ -598,6 +633,29 @@ class TouchpointsProcessor:
             changed = session.execute(text(sql), values).rowcount
         if changed:
             ctx.report.count_change("leads", changed)
+
+
+def lead_ids(chunk: CheckedChunk, known: Callable[[str, list[str]], np.ndarray]) -> pd.Series:
+    """The chunk's lead ids: by lead_external_id, else by lead_email; `known(column, keys)` gives
+    the id (NaN if none) of each distinct key of the column. A row naming a lead that does not
+    exist is rejected for that column."""
+    result = np.full(len(chunk.df), np.nan)
+    for column in ("lead_external_id", "lead_email"):
+        codes, keys = chunk.lead_keys[column]
+        ids = known(column, keys)[codes] if len(keys) else np.full(len(codes), np.nan)
+        given = np.array([key != "" for key in keys], dtype=bool)[codes] if len(keys) else ids > 0
+        chunk.fail(given & np.isnan(ids), column, "no lead with this identity (import the leads first)")
+        result = np.where(np.isnan(result), ids, result)
+    return pd.Series(result, index=chunk.df.index, dtype="float64")
+
+
+def known_in(lead_map: tuple[pd.Index, np.ndarray], keys: list[str]) -> np.ndarray:
+    """The ids of `keys` in a map from `_lead_maps` (NaN for a key no lead has, and for "")."""
+    index, ids = lead_map
+    if not len(index):
+        return np.full(len(keys), np.nan)
+    positions = index.get_indexer(pd.Index(keys, dtype=object))
+    return np.where(positions >= 0, ids[positions], np.nan)
 
 
 def properties_column(frame: pd.DataFrame, custom: list[str]) -> pd.Series:

@@ -159,3 +159,35 @@ def test_postgresql_keeps_its_indexes_throughout(store, run_file, csv_file, ever
     assert seen and all(
         {"ix_touchpoints_lead_occurred", "ix_touchpoints_campaign_id"} <= names for names in seen
     )
+
+
+def test_a_big_import_resolves_leads_in_the_reader(
+    sqlite_only, run_file, csv_file, every_file_is_big, monkeypatch
+) -> None:
+    """The reader's lead maps give what the per-chunk queries give: ids by external id, else by
+    email (any case in the file), and a row naming no lead rejected for that column."""
+    assert run_file("leads", csv_file("leads.csv", LEADS)).status == "done"
+
+    def never(*_args: Any) -> None:
+        raise AssertionError("the importing process queried leads: the reader should have")
+
+    monkeypatch.setattr(touches.TouchpointsProcessor, "_resolve_leads", never)
+    rows = [
+        ["external_id", "lead_external_id", "lead_email", "occurred_at", "type"],
+        ["U1", "A1", "", "2025-03-01 09:00", "page_view"],
+        ["U2", "", "BEN@Example.com", "2025-03-02 09:00", "page_view"],
+        ["U3", "", "nobody@example.com", "2025-03-03 09:00", "page_view"],
+        ["U4", "ZZ", "ann@example.com", "2025-03-04 09:00", "page_view"],
+        ["U5", "B2", "ann@example.com", "2025-03-05 09:00", "page_view"],
+    ]
+    seen: list[set[str]] = []
+    report = _run(sqlite_only, csv_file("refs.csv", rows), seen, skip_invalid=True)
+    assert (report.status, report.inserted) == ("done", 3)
+    # Rows 4 and 5 (the header is row 1): an unknown email; an unknown external id (not passed
+    # over for the email beside it).
+    assert {(e.row, e.column) for e in report.errors} == {(4, "lead_email"), (5, "lead_external_id")}
+    with sqlite_only.engine.connect() as connection:
+        leads = dict(connection.exec_driver_sql("SELECT external_id, id FROM leads").all())
+        touches_to = dict(connection.exec_driver_sql("SELECT external_id, lead_id FROM touchpoints").all())
+    # U5 names B2 by external id: that wins over its email (Ann's).
+    assert touches_to == {"U1": leads["A1"], "U2": leads["B2"], "U5": leads["B2"]}
