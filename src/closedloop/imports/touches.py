@@ -101,8 +101,9 @@ class TouchpointsProcessor:
         blank = {g for g in optional if g not in m.mapped.values()}
         ctx.cache["blank"] = blank - {g for g, constant in m.constants.items() if constant}
         ctx.cache["written"] = self._written_keys(ctx)
-        ctx.cache["deferred_indexes"] = self._defer_indexes(ctx, table)
-        ctx.cache["lead_maps"] = self._lead_maps(ctx, table)
+        estimate = self._estimated_rows(ctx, table)
+        ctx.cache["deferred_indexes"] = self._defer_indexes(ctx, estimate)
+        ctx.cache["lead_maps"] = self._lead_maps(ctx, estimate)
 
     @staticmethod
     def _written_keys(ctx: ImportContext) -> set[int] | None:
@@ -132,7 +133,7 @@ class TouchpointsProcessor:
         return estimate if estimate >= DEFER_MIN_ROWS else 0
 
     @staticmethod
-    def _lead_maps(ctx: ImportContext, table: Table) -> dict[str, tuple[pd.Index, np.ndarray]] | None:
+    def _lead_maps(ctx: ImportContext, estimate: int) -> dict[str, tuple[pd.Index, np.ndarray]] | None:
         """Every lead's id by external id and by email, for a big file (SQLite) into a store with
         no more leads than the file has rows: the reader then resolves each chunk's leads itself
         (a hash lookup in C) instead of the importing process querying and mapping them.
@@ -141,7 +142,6 @@ class TouchpointsProcessor:
         import writes no lead until `finish`: the maps stay what a per-chunk query would read.
         A key held by several leads maps to the last, as the per-chunk lookup does.
         """
-        estimate = TouchpointsProcessor._estimated_rows(ctx, table)
         if not estimate:
             return None
         raw = ctx.session.connection().connection.driver_connection
@@ -158,7 +158,7 @@ class TouchpointsProcessor:
         return maps
 
     @staticmethod
-    def _defer_indexes(ctx: ImportContext, table: Table) -> list[str]:
+    def _defer_indexes(ctx: ImportContext, estimate: int) -> list[str]:
         """For a big file into a smaller touch table (SQLite), drop the table's non-unique indexes
         now and return their CREATE statements for `finish` to build them again.
 
@@ -170,7 +170,6 @@ class TouchpointsProcessor:
         leaves the indexes as they were, and other connections read the committed table, with
         its indexes, throughout. Unique indexes stay: they guard the keys every chunk probes.
         """
-        estimate = TouchpointsProcessor._estimated_rows(ctx, table)
         if not estimate:
             return []
         raw = ctx.session.connection().connection.driver_connection
