@@ -276,15 +276,15 @@ def _run_chunks(
     bar = None
     try:
         with closing(_read_ahead(ctx, table, chunk_rows, validate, in_child=in_child)) as chunks:
-            for totals, frame, checked in chunks:
+            for totals, rows, checked in chunks:
                 if bar is None:
                     bar = tqdm(disable=None if progress else True, unit=" rows", file=sys.stderr,
                                desc=ctx.report.kind, mininterval=0.5)  # fmt: skip
                 ctx.report.skipped_total_rows += totals
-                ctx.report.rows_total += len(frame)
-                if len(frame):
+                ctx.report.rows_total += rows
+                if rows:
                     write_checked(ctx, checked)
-                bar.update(len(frame))
+                bar.update(rows)
                 if on_rows is not None:
                     on_rows(ctx.report.rows_total)
     finally:
@@ -301,7 +301,7 @@ def can_fork() -> bool:
 def _checked_chunks(
     ctx: ImportContext, table: Table, chunk_rows: int, validate: Callable[[ImportContext, Any], Any] | None
 ) -> Iterator[tuple[int, Any, Any]]:
-    """(total rows skipped, frame, checked chunk or the frame) per chunk, read and checked here."""
+    """(total rows skipped, rows kept, checked chunk or the frame) per chunk, read and checked here."""
     first_column = table.columns[:1]
     chunks = table.chunks(chunk_rows)
     try:
@@ -312,7 +312,7 @@ def _checked_chunks(
                 if totals.any():
                     skipped = int(totals.sum())
                     frame = frame.loc[~totals]
-            yield skipped, frame, validate(ctx, frame) if validate is not None and len(frame) else frame
+            yield skipped, len(frame), validate(ctx, frame) if validate is not None and len(frame) else frame
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:

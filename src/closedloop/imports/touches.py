@@ -38,6 +38,14 @@ COMPARED = (
     "properties",
 )
 ID_FIELDS = frozenset({"lead_id", "visitor_id", "campaign_id"})
+# Checked chunks' columns the writing side never reads (their values are in other attributes).
+READER_ONLY = ("occurred_at", "campaign", "campaign_id")
+NULLABLE_TEXT = (*TEXT_FIELDS, *URL_FIELDS, "event_name", "properties")
+# What SQLite's insert binds for a blank cell (see `columns_ops.sqlite_slots`).
+SQLITE_BLANKS: dict[str, str | int] = {
+    **dict.fromkeys(NULLABLE_TEXT, ""),
+    **dict.fromkeys(("lead_id", "visitor_id", "campaign_id", "channel_policy_version_id"), 0),
+}
 FIRST_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
 FIRST_TOUCH_COLUMNS = (
     "lead_id",
@@ -54,6 +62,7 @@ _SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
 # as a file's bytes over more bytes than any touch row we have seen takes (an estimate on the low side).
 DEFER_MIN_ROWS = 100_000
 ROW_BYTES_HIGH = 250
+EXTERNAL_ID_INDEX = "uq_touchpoints_external_id"
 
 
 class CheckedChunk:
@@ -69,6 +78,20 @@ class CheckedChunk:
         self.lead_keys: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.campaign_pairs: tuple[np.ndarray, list[tuple[str, str]]]
         self.lead_ids: pd.Series | None = None  # resolved by the reader from `prepare`'s lead maps
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What the importing process needs of the chunk, pickled by the forked reader (see
+        `service._read_in_child`): not the columns only the reader reads, and, once every
+        rejection is known (the reader resolved the leads), the raw cells of rejected rows alone.
+        """
+        state = self.__dict__.copy()
+        unread = list(READER_ONLY)
+        if self.lead_ids is not None:  # else the writer resolves them, failing rows by their cells
+            state["frame"] = self.frame.loc[self.bad]
+            state["lead_keys"] = {}
+            unread += ["lead_external_id", "lead_email"]
+        state["df"] = self.df.drop(columns=unread)
+        return state
 
     def fail(self, mask: Any, column: str | None, reason: str, values: pd.Series | None = None) -> None:
         """Reject the rows of `mask` for `reason` (one error per row, showing the cell of `column`)."""
@@ -95,6 +118,8 @@ class TouchpointsProcessor:
         ctx.cache["visitors"] = {}
         ctx.cache["campaigns"] = {}
         ctx.cache["first_touch"] = None
+        # SQLite's insert binds no None or bool (see `columns_ops.sqlite_slots`); PostgreSQL's COPY takes None.
+        ctx.cache["binds"] = ctx.session.get_bind().dialect.name == "sqlite"
         # Columns neither in the file nor given a constant: nothing to check, NULL to write.
         m = ctx.mapping
         optional = (*TEXT_FIELDS, *URL_FIELDS, "event_name")
@@ -158,31 +183,37 @@ class TouchpointsProcessor:
         return maps
 
     @staticmethod
-    def _defer_indexes(ctx: ImportContext, estimate: int) -> list[str]:
-        """For a big file into a smaller touch table (SQLite), drop the table's non-unique indexes
-        now and return their CREATE statements for `finish` to build them again.
+    def _defer_indexes(ctx: ImportContext, estimate: int) -> dict[str, str]:
+        """For a big file into a smaller touch table (SQLite), drop the table's indexes now and
+        return their CREATE statements by name, for `finish` to build them again.
 
-        Kept up row by row they cost about 2.5 µs per imported row (inserts at random places in
-        the B-trees, pages spilled to the WAL and read back); built once after the rows are in,
-        about 0.6 µs per row of the whole table (a sort each). So building wins when the file
-        holds at least as many rows as the table, its rows estimated low from its size. The DROP
-        and the CREATE run in the import's transaction: a failed, dry or rolled-back import
-        leaves the indexes as they were, and other connections read the committed table, with
-        its indexes, throughout. Unique indexes stay: they guard the keys every chunk probes.
+        Kept up row by row they cost more than the rest of a row's insert (inserts at random
+        places in the B-trees, pages spilled to the WAL and read back); built once after the rows
+        are in, a sort each. So building wins when the file holds at least as many rows as the
+        table, its rows estimated low from its size. The DROP and the CREATE run in the import's
+        transaction: a failed, dry or rolled-back import leaves the indexes as they were, and
+        other connections read the committed table, with its indexes, throughout.
+
+        The external-id index goes too when no stored touch has an external id (`_written_keys`):
+        the chunks then probe it only for keys this import wrote before, and the first such probe
+        builds it again (`_probe_ready`). Its final CREATE UNIQUE proves the keys unique: a
+        duplicate would fail the import, not slip in. The capture's event-id index stays: it is
+        partial, and no imported touch has an event id.
         """
         if not estimate:
-            return []
+            return {}
         raw = ctx.session.connection().connection.driver_connection
         stored = raw.execute("SELECT coalesce(max(id), 0) FROM touchpoints").fetchone()[0]
         if stored > estimate:
-            return []
+            return {}
         indexes = raw.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'touchpoints'"
-            " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE %' ORDER BY name"
+            " AND sql IS NOT NULL AND (sql NOT LIKE 'CREATE UNIQUE %' OR name = ?) ORDER BY name",
+            (EXTERNAL_ID_INDEX if ctx.cache.get("written") is not None else "",),
         ).fetchall()
         for name, _ in indexes:
             raw.execute(f'DROP INDEX "{name}"')
-        return [sql for _, sql in indexes]
+        return dict(indexes)
 
     def process(self, ctx: ImportContext, frame: pd.DataFrame) -> None:
         self.write_checked(ctx, self.validate(ctx, frame))
@@ -273,7 +304,7 @@ class TouchpointsProcessor:
         if maps is not None:
             chunk.lead_ids = lead_ids(chunk, lambda column, keys: known_in(maps[column], keys))
         # The insert's values that need no lookup, as lists: built here, the writing thread only binds.
-        chunk.plain = self._plain_columns(ctx, df)
+        chunk.plain = self._plain_columns(ctx, df, binds=ctx.cache["binds"])
         chunk.plain["stamp"] = df["stamp"].tolist()
         return chunk
 
@@ -383,7 +414,10 @@ class TouchpointsProcessor:
         if repeated.any():
             good = good.loc[~repeated]
         ctx.report.unchanged += before - len(good)
-        existing = self._existing(session, self._maybe_stored(ctx, good["external_id"]))
+        maybe = self._maybe_stored(ctx, good["external_id"])
+        if maybe:
+            self._probe_ready(ctx)
+        existing = self._existing(session, maybe)
         is_new = ~good["external_id"].isin(existing.index)
         new = good if bool(is_new.all()) else good.loc[is_new]
         if len(new):
@@ -409,6 +443,15 @@ class TouchpointsProcessor:
         written.update(hashes)  # every key of the chunk is stored once the chunk is written
         return maybe
 
+    @staticmethod
+    def _probe_ready(ctx: ImportContext) -> None:
+        """The external-id index built again, if deferred, before its first probe (a key repeated
+        across chunks): without it, each probing chunk would scan the whole table."""
+        deferred: dict[str, str] = ctx.cache.get("deferred_indexes") or {}
+        statement = deferred.pop(EXTERNAL_ID_INDEX, None)
+        if statement is not None:
+            ctx.session.connection().connection.driver_connection.execute(statement)
+
     def _existing(self, session: Session, keys: list[str]) -> pd.DataFrame:
         """The stored touches among `keys`: a cheap key probe first, full rows only for the matches."""
         rows = columns_ops.lookup(session, "touchpoints", "external_id", ["id", *COMPARED], keys)
@@ -421,29 +464,38 @@ class TouchpointsProcessor:
         return frame.set_index("external_id")
 
     @staticmethod
-    def _plain_columns(ctx: ImportContext, frame: pd.DataFrame) -> dict[str, list[Any]]:
-        """The written columns that need no lookup, as lists ("" as None; columns blank throughout
-        the file as all None)."""
+    def _plain_columns(
+        ctx: ImportContext, frame: pd.DataFrame, *, binds: bool = False
+    ) -> dict[str, list[Any]]:
+        """The written columns that need no lookup, as lists: blank cells (and columns blank
+        throughout the file) as None, or with `binds` (SQLite's insert) as "" and booleans as
+        0 and 1: see `columns_ops.sqlite_slots`."""
         blank = ctx.cache.get("blank", set())
+        empty = "" if binds else None
         columns = {
-            name: [None] * len(frame) if name in blank else columns_ops.object_column(frame[name])
-            for name in (*TEXT_FIELDS, *URL_FIELDS, "event_name", "properties")
+            name: [empty] * len(frame)
+            if name in blank
+            else columns_ops.object_column(frame[name], blank=empty)
+            for name in NULLABLE_TEXT
         }
+        explicit = frame["channel_explicit"].to_numpy(dtype=bool)
         columns.update(
-            type=frame["type"].tolist(),
-            channel=frame["channel"].tolist(),
-            channel_explicit=frame["channel_explicit"].to_numpy(dtype=bool).tolist(),
+            type=columns_ops.object_column(frame["type"]),  # never blank; shared strings pickle small
+            channel=columns_ops.object_column(frame["channel"]),
+            channel_explicit=explicit.astype("int64").tolist() if binds else explicit.tolist(),
         )
         return columns
 
     @staticmethod
-    def _id_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
-        """The written columns that come from lookups (and the external id after them), as lists."""
+    def _id_columns(frame: pd.DataFrame, *, binds: bool = False) -> dict[str, list[Any]]:
+        """The written columns that come from lookups (and the external id after them), as lists:
+        no id as None, or with `binds` (SQLite's insert) as 0."""
+        empty = 0 if binds else None
         return {
             "external_id": frame["external_id"].tolist(),
-            "lead_id": columns_ops.id_column(frame["lead_id"]),
-            "visitor_id": columns_ops.id_column(frame["visitor_id"]),
-            "campaign_id": columns_ops.id_column(frame["campaign_id"]),
+            "lead_id": columns_ops.id_column(frame["lead_id"], blank=empty),
+            "visitor_id": columns_ops.id_column(frame["visitor_id"], blank=empty),
+            "campaign_id": columns_ops.id_column(frame["campaign_id"], blank=empty),
         }
 
     def _columns(self, ctx: ImportContext, frame: pd.DataFrame) -> dict[str, list[Any]]:
@@ -459,24 +511,24 @@ class TouchpointsProcessor:
         whole = len(positions) == len(chunk.df)  # new rows keep the chunk's order: all of them
         columns = {name: values if whole else take(values, positions) for name, values in chunk.plain.items()}
         stamps = columns.pop("stamp")
-        columns.update(self._id_columns(new))
+        sqlite = ctx.cache["binds"]
+        columns.update(self._id_columns(new, binds=sqlite))
         version = ctx.cache["rules_version"]
         explicit = new["channel_explicit"].to_numpy(dtype=bool)
         policy = np.full(len(new), version, dtype=object)
-        policy[explicit] = None
+        policy[explicit] = 0 if sqlite else None
         columns["channel_policy_version_id"] = policy.tolist()
-        session = ctx.session
-        raw = session.connection().connection.driver_connection
-        if session.get_bind().dialect.name == "sqlite":
+        raw = ctx.session.connection().connection.driver_connection
+        if sqlite:
             columns["occurred_at"] = stamps
             # Columns blank in the whole chunk are left to their NULL default: fewer values to bind.
-            names = [n for n, v in columns.items() if v[0] is not None or v.count(None) < len(v)]
+            slots = columns_ops.sqlite_slots(columns, SQLITE_BLANKS)
             recorded = ctx.now.astimezone(parsing.UTC).strftime(_SQLITE_TS)
             sql = (
-                f"INSERT INTO touchpoints (recorded_at, {', '.join(names)}) "
-                f"VALUES ('{recorded}', {', '.join('?' * len(names))})"
+                f"INSERT INTO touchpoints (recorded_at, {', '.join(slots)}) "
+                f"VALUES ('{recorded}', {', '.join(slots.values())})"
             )
-            raw.executemany(sql, zip(*(columns[n] for n in names), strict=True))
+            raw.executemany(sql, zip(*(columns[n] for n in slots), strict=True))
             return
         columns["occurred_at"] = list(new["occurred_at"].dt.to_pydatetime())
         columns["recorded_at"] = [ctx.now] * len(new)
@@ -586,10 +638,10 @@ class TouchpointsProcessor:
     def finish(self, ctx: ImportContext) -> None:
         """The indexes `prepare` deferred, built again; then the leads' first-touch columns from
         the import's earliest touches: one set-based UPDATE."""
-        deferred: list[str] = ctx.cache.get("deferred_indexes") or []
+        deferred: dict[str, str] = ctx.cache.get("deferred_indexes") or {}
         if deferred:
             raw = ctx.session.connection().connection.driver_connection
-            for statement in deferred:
+            for statement in deferred.values():
                 raw.execute(statement)
         firsts = ctx.cache.get("first_touch")
         if firsts is None or not len(firsts):

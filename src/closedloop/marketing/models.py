@@ -97,6 +97,9 @@ class Touchpoint(Base):
             sqlite_where=text("campaign_id IS NOT NULL"),
             postgresql_where=text("campaign_id IS NOT NULL"),
         ),
+        # An index, not a table constraint, so that a big import into SQLite can drop it and
+        # build it once after its rows, its final CREATE UNIQUE the proof (imports/touches.py).
+        Index("uq_touchpoints_external_id", "external_id", unique=True),
         # Retries of a capture event count once (ON CONFLICT names this predicate).
         Index(
             "uq_touchpoints_site_id_event_id",
@@ -109,7 +112,7 @@ class Touchpoint(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
     # The client's event id, de-duplicated per site so retries count once.
     event_id: Mapped[str | None] = mapped_column(String(64))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))

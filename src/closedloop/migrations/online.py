@@ -17,10 +17,14 @@ INVALID_INDEX = (
 )
 
 
-def create_index(name: str, table: str, columns: list[str], *, where: str | None = None) -> None:
+def create_index(
+    name: str, table: str, columns: list[str], *, where: str | None = None, unique: bool = False
+) -> None:
     """Build an index without blocking writes to `table`; `where` makes it partial (SQL on both stores)."""
     if op.get_bind().dialect.name != "postgresql":
-        op.create_index(name, table, columns, sqlite_where=_predicate(where), if_not_exists=True)
+        op.create_index(
+            name, table, columns, unique=unique, sqlite_where=_predicate(where), if_not_exists=True
+        )
         return
     with op.get_context().autocommit_block():
         if op.get_bind().execute(text(INVALID_INDEX), {"name": name}).first() is not None:
@@ -33,6 +37,7 @@ def create_index(name: str, table: str, columns: list[str], *, where: str | None
                 name,
                 table,
                 columns,
+                unique=unique,
                 postgresql_where=_predicate(where),
                 postgresql_concurrently=True,
                 if_not_exists=True,

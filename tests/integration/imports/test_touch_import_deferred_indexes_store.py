@@ -1,9 +1,11 @@
-"""A big touchpoint file into a smaller table (SQLite) drops the table's non-unique indexes for the
-import and builds them again before it ends: inside the import's transaction, so a committed
-import has every index, intact, and a failed or dry run never loses one."""
+"""A big touchpoint file into a smaller table (SQLite) drops the table's indexes for the import
+(the external-id one too while no stored touch has an external id) and builds them again before
+it ends: inside the import's transaction, so a committed import has every index, intact, a failed
+or dry run never loses one, and the final CREATE UNIQUE refuses a repeated external id."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,10 +88,8 @@ def test_a_big_import_builds_the_indexes_again(sqlite_only, run_file, csv_file, 
     seen: list[set[str]] = []
     report = _run(sqlite_only, csv_file("touches.csv", TOUCHES), seen)
     assert (report.status, report.inserted) == ("done", 5)
-    # Deferred while the chunks went in: only the unique indexes were kept up.
-    assert seen and all(
-        names == {n for n, sql in before.items() if sql.startswith("CREATE UNIQUE")} for names in seen
-    )
+    # Deferred while the chunks went in: only the capture's event-id index was kept up.
+    assert seen and all(names == {"uq_touchpoints_site_id_event_id"} for names in seen)
     with sqlite_only.engine.connect() as connection:
         assert _indexes(connection) == before
         assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
@@ -122,6 +122,57 @@ def test_a_failed_or_dry_import_keeps_every_index(sqlite_only, run_file, csv_fil
     with sqlite_only.engine.connect() as connection:
         assert _indexes(connection) == before
         assert connection.exec_driver_sql("SELECT count(*) FROM touchpoints").scalar() == 0
+
+
+def test_a_key_repeated_across_chunks_builds_the_external_id_index_first(
+    sqlite_only, run_file, csv_file, every_file_is_big
+) -> None:
+    """The first chunk that may hold a stored key (one this import wrote) has the index built
+    before it probes; the repeat then updates its touch as on the indexed path."""
+    assert run_file("leads", csv_file("leads.csv", LEADS)).status == "done"
+    changed = ["T1", "A1", "2025-03-02 09:00", "page_view", "google", "cpc", "summer"]
+    seen: list[set[str]] = []
+    report = _run(sqlite_only, csv_file("again.csv", [*TOUCHES, changed, TOUCHES[3]]), seen)
+    assert (report.status, report.inserted, report.updated, report.unchanged) == ("done", 5, 1, 1)
+    # Chunks of two: T1-T2, T3-T4, T5-T1 (the first repeat), T3.
+    assert ["uq_touchpoints_external_id" in names for names in seen] == [False, False, True, True]
+    with sqlite_only.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        assert dict(connection.exec_driver_sql("SELECT external_id, utm_campaign FROM touchpoints").all()) == {
+            "T1": "summer", "T2": "spring", "T3": "launch", "T4": None, "T5": None,
+        }  # fmt: skip
+
+
+def test_the_final_unique_index_refuses_a_key_that_slipped_through(
+    sqlite_only, run_file, csv_file, every_file_is_big, monkeypatch
+) -> None:
+    """Were the cross-chunk check to miss a repeated key, the rebuilt unique index would refuse
+    it: the import fails whole, every index as before."""
+    assert run_file("leads", csv_file("leads.csv", LEADS)).status == "done"
+    with sqlite_only.engine.connect() as connection:
+        before = _indexes(connection)
+    monkeypatch.setattr(touches.TouchpointsProcessor, "_maybe_stored", lambda self, ctx, keys: [])
+    with pytest.raises(sqlite3.IntegrityError, match=r"touchpoints\.external_id"):
+        import_file(session_factory=sqlite_only.session_factory, kind="touchpoints", chunk_rows=2,
+                    path=csv_file("twice.csv", [*TOUCHES, TOUCHES[1]]), actor=IMPORTER,
+                    clock=fixed_clock(NOW))  # fmt: skip
+    with sqlite_only.engine.connect() as connection:
+        assert _indexes(connection) == before
+        assert connection.exec_driver_sql("SELECT count(*) FROM touchpoints").scalar() == 0
+
+
+def test_a_table_with_external_ids_keeps_that_index(
+    sqlite_only, run_file, csv_file, every_file_is_big
+) -> None:
+    """Stored external ids: every chunk probes the index, so it stays while the others go."""
+    assert run_file("leads", csv_file("leads.csv", LEADS)).status == "done"
+    assert run_file("touchpoints", csv_file("one.csv", TOUCHES[:2])).inserted == 1
+    seen: list[set[str]] = []
+    report = _run(sqlite_only, csv_file("touches.csv", TOUCHES), seen)
+    assert (report.status, report.inserted, report.unchanged) == ("done", 4, 1)
+    assert seen and all(
+        names == {"uq_touchpoints_site_id_event_id", "uq_touchpoints_external_id"} for names in seen
+    )
 
 
 def test_a_file_smaller_than_the_table_keeps_its_indexes(

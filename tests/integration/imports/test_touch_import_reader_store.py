@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from closedloop.imports import service
+from closedloop.imports import service, touches
 from closedloop.marketing.models import TOUCH_TYPES, Touchpoint
 from closedloop.quarantine.models import QuarantinedRecord
 
@@ -39,7 +39,19 @@ def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> b
     return request.param
 
 
-def test_skip_invalid_imports_the_same_rows_and_errors_either_way(store, run_file, csv_file, reader) -> None:
+@pytest.fixture(params=[False, True], ids=["lead-queries", "lead-maps"])
+def lead_maps(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Whether the file counts as big (SQLite): the reader then resolves the leads from maps and
+    the forked one hands over only the rejected rows' raw cells."""
+    if request.param:
+        monkeypatch.setattr(touches, "DEFER_MIN_ROWS", 1)
+        monkeypatch.setattr(touches, "ROW_BYTES_HIGH", 1)
+    return request.param
+
+
+def test_skip_invalid_imports_the_same_rows_and_errors_either_way(
+    store, run_file, csv_file, reader, lead_maps
+) -> None:
     assert run_file("leads", csv_file("leads.csv", LEADS)).status == "done"
     report = run_file("touchpoints", csv_file("t.csv", TOUCHES), chunk_rows=2, skip_invalid=True)
     assert (report.status, report.inserted, report.rejected) == ("done", 4, 3)
@@ -50,10 +62,16 @@ def test_skip_invalid_imports_the_same_rows_and_errors_either_way(store, run_fil
         )
         assert stored.all() == [("google", "Paid Search"), ("facebook", "Paid Social"), ("newsletter", "Email"),
                                 ("bing", "Organic Search")]  # fmt: skip
-        quarantined = session.scalars(
-            select(QuarantinedRecord.row_number).order_by(QuarantinedRecord.row_number)
+        quarantined = session.execute(
+            select(QuarantinedRecord.row_number, QuarantinedRecord.payload).order_by(
+                QuarantinedRecord.row_number
+            )
         )
-        assert quarantined.all() == [4, 5, 7]
+        # Each with its own cells as in the file, for replay.
+        header = TOUCHES[0]
+        assert [(row, payload["values"]) for row, payload in quarantined] == [
+            (row, dict(zip(header, TOUCHES[row - 1], strict=True))) for row in (4, 5, 7)
+        ]
 
 
 def test_an_invalid_row_without_skip_invalid_writes_nothing_either_way(

@@ -41,6 +41,37 @@ def test_sqlite_stamps_match_strftime(values: list[datetime]) -> None:
 def test_object_and_id_columns_give_none_for_blank() -> None:
     assert columns_ops.object_column(pd.Series(["a", "", "b"])) == ["a", None, "b"]
     assert columns_ops.id_column(pd.Series([3.0, np.nan, 12.0])) == [3, None, 12]
+    # Or the blank SQLite's insert binds instead (NaN too).
+    assert columns_ops.object_column(pd.Series(["a", "", None], dtype="str"), blank="") == ["a", "", ""]
+    assert columns_ops.id_column(pd.Series([3.0, np.nan]), blank=0) == [3, 0]
+    assert all(type(v) is int for v in columns_ops.id_column(pd.Series([3.0, np.nan]), blank=0))
+
+
+blank_text = st.lists(st.sampled_from(["", "a", "0", " ", "NULL"]), min_size=1, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=blank_text, ids=st.lists(st.sampled_from([0, 1, 7]), min_size=1, max_size=8), flag=st.booleans())
+def test_sqlite_slots_store_what_binding_none_would(text: list[str], ids: list[int], flag: bool) -> None:
+    """Rows bound through `sqlite_slots` (blanks as "" or 0 under NULLIF, left-out columns at their
+    default) store exactly what binding None for each blank stores; a flag's 0 stays 0."""
+    import sqlite3
+
+    rows = len(min(text, ids, key=len))
+    columns = {"t": text[:rows], "i": ids[:rows], "flag": [int(flag)] * rows}
+    slots = columns_ops.sqlite_slots(columns, {"t": "", "i": 0})
+    with sqlite3.connect(":memory:") as db:
+        db.execute("CREATE TABLE bound (t TEXT, i INTEGER, flag INTEGER NOT NULL)")
+        db.execute("CREATE TABLE plain (t TEXT, i INTEGER, flag INTEGER NOT NULL)")
+        db.executemany(
+            f"INSERT INTO bound ({', '.join(slots)}) VALUES ({', '.join(slots.values())})",
+            zip(*(columns[n] for n in slots), strict=True),
+        )
+        db.executemany(
+            "INSERT INTO plain VALUES (?, ?, ?)",
+            [(t or None, i or None, f) for t, i, f in zip(*columns.values(), strict=True)],
+        )
+        assert db.execute("SELECT * FROM bound").fetchall() == db.execute("SELECT * FROM plain").fetchall()
 
 
 @settings(max_examples=60, deadline=None)
