@@ -290,7 +290,7 @@ class TouchpointsProcessor:
         for column in ("lead_external_id", "lead_email"):
             keys = df[column].fillna("")
             codes, uniques = pd.factorize(keys.str.lower() if column == "lead_email" else keys)
-            chunk.lead_keys[column] = (codes, [str(k) for k in uniques.to_numpy(dtype=object).tolist()])
+            chunk.lead_keys[column] = (codes, uniques.to_numpy(dtype=object).tolist())  # str: NA filled
         names = df["campaign"].where(df["campaign"] != "", df["utm_campaign"]).fillna("")
         id_codes, id_values = pd.factorize(df["campaign_id"].fillna(""))
         name_codes, name_values = pd.factorize(names)
@@ -375,7 +375,10 @@ class TouchpointsProcessor:
             )
             ctx.report.count_change("visitors", len(missing))
             cache.update(dict(columns_ops.lookup(session, "visitors", "visitor_key", ["id"], missing)))
-        return pd.Series([cache.get(key) for key in keys.tolist()], index=keys.index, dtype="float64")
+        # Each distinct key looked up once ("" and unknown as NaN), then taken by code in C.
+        codes, uniques = pd.factorize(keys)
+        ids = np.array([cache.get(key, np.nan) for key in uniques.tolist()] + [np.nan], dtype="float64")
+        return pd.Series(ids[codes], index=keys.index, dtype="float64")
 
     def _resolve_campaigns(
         self, ctx: ImportContext, chunk: CheckedChunk, ok: np.ndarray | None, index: pd.Index
