@@ -361,24 +361,53 @@ class TouchpointsProcessor:
         return lead_ids(chunk, known)
 
     def _resolve_visitors(self, ctx: ImportContext, keys: pd.Series, occurred: pd.Series) -> pd.Series:
+        """Visitor ids by key: a new key becomes a visitor first seen at its earliest touch here;
+        a known one first seen later than a touch of the file is moved back to it."""
         cache: dict[str, int] = ctx.cache["visitors"]
-        given = keys[keys != ""]
-        wanted = [k for k in given.unique().tolist() if k not in cache]
-        session = ctx.session
-        cache.update(dict(columns_ops.lookup(session, "visitors", "visitor_key", ["id"], wanted)))
-        missing = [k for k in wanted if k not in cache]
-        if missing:
-            first_seen = occurred[keys.isin(missing)].groupby(keys[keys.isin(missing)]).min()
-            session.execute(
-                insert(Visitor),
-                [{"visitor_key": k, "first_seen_at": first_seen[k].to_pydatetime()} for k in missing],
-            )
-            ctx.report.count_change("visitors", len(missing))
-            cache.update(dict(columns_ops.lookup(session, "visitors", "visitor_key", ["id"], missing)))
+        given = keys != ""
+        if given.any():
+            earliest = occurred[given].groupby(keys[given]).min()
+            wanted = [k for k in earliest.index.tolist() if k not in cache]
+            session = ctx.session
+            cache.update(dict(columns_ops.lookup(session, "visitors", "visitor_key", ["id"], wanted)))
+            missing = [k for k in wanted if k not in cache]
+            if missing:
+                session.execute(
+                    insert(Visitor),
+                    [{"visitor_key": k, "first_seen_at": earliest[k].to_pydatetime()} for k in missing],
+                )
+                ctx.report.count_change("visitors", len(missing))
+                cache.update(dict(columns_ops.lookup(session, "visitors", "visitor_key", ["id"], missing)))
+            self._move_first_seen(ctx, earliest, set(missing))
         # Each distinct key looked up once ("" and unknown as NaN), then taken by code in C.
         codes, uniques = pd.factorize(keys)
         ids = np.array([cache.get(key, np.nan) for key in uniques.tolist()] + [np.nan], dtype="float64")
         return pd.Series(ids[codes], index=keys.index, dtype="float64")
+
+    @staticmethod
+    def _move_first_seen(ctx: ImportContext, earliest: pd.Series, created: set[str]) -> None:
+        """Known visitors' first_seen_at moved back to an earlier touch of this chunk: one
+        executemany for the keys whose earliest touch here beats every earlier chunk's (the
+        store keeps the earlier of the two)."""
+        seen: dict[str, pd.Timestamp] = ctx.cache.setdefault("visitor_first_seen", {})
+        moved = [
+            (key, at)
+            for key, at in earliest.items()
+            if key not in created and (key not in seen or at < seen[key])
+        ]
+        for key, at in moved:
+            seen[key] = at
+        seen.update((key, earliest[key]) for key in created)
+        if not moved:
+            return
+        visitors = ctx.cache["visitors"]
+        t = Visitor.__table__
+        ctx.session.execute(
+            update(t)
+            .where(t.c.id == bindparam("b_id"), t.c.first_seen_at > bindparam("b_at"))
+            .values(first_seen_at=bindparam("b_at")),
+            [{"b_id": visitors[key], "b_at": at.to_pydatetime()} for key, at in moved],
+        )
 
     def _resolve_campaigns(
         self, ctx: ImportContext, chunk: CheckedChunk, ok: np.ndarray | None, index: pd.Index
