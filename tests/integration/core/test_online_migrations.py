@@ -35,10 +35,12 @@ from tests.e2e.conftest import closedloop
 from closedloop.db import Base, make_engine
 from closedloop.handoffs.models import Handoff
 from closedloop.leads.models import Lead
+from closedloop.marketing.models import Touchpoint
 from closedloop.migrations.guard import MigrationTimedOut, UpgradePolicy
 from closedloop.store import alembic_config, current_revision, head_revision, upgrade
 
 INDEX = "ix_handoffs_awaiting_response"
+EXTERNAL_ID = "uq_touchpoints_external_id"
 WRITERS = 3
 HISTORY = 50_000  # hand-offs already in the table, so the build has something to read
 MORE = 10  # rows each writer commits while the build waits, and again after the upgrade
@@ -363,3 +365,62 @@ def _catching(run: Callable[[], None], failures: list[BaseException]) -> Callabl
             failures.append(exc)
 
     return target
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_revision_0003_turns_the_external_id_constraint_into_an_index_and_back(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Every touch kept with its id; one touch per external id at 0002, at head and after a
+    downgrade; at head a unique index (which an import may drop), at 0002 the table constraint."""
+    engine = (
+        make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+        if kind == "sqlite"
+        else request.getfixturevalue("pg_engine")
+    )
+    migrate(engine, "0002")
+    with engine.begin() as conn:
+        lead = conn.execute(insert(Lead).values(email="a@example.com").returning(Lead.id)).scalar_one()
+        conn.execute(insert(Touchpoint), [_touch("T1", lead), _touch(None, lead), _touch("T2", None)])
+        before = conn.execute(select(Touchpoint.id, Touchpoint.external_id).order_by(Touchpoint.id)).all()
+
+    def constraint_and_index() -> tuple[bool, bool]:
+        inspector = inspect(engine)
+        uniques = {c["name"] for c in inspector.get_unique_constraints("touchpoints")}
+        indexes = {i["name"] for i in inspector.get_indexes("touchpoints") if i["unique"]}
+        return EXTERNAL_ID in uniques, EXTERNAL_ID in indexes - uniques
+
+    def refuses_a_repeat() -> bool:
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert(Touchpoint).values(**_touch("T1", None)))
+        except DBAPIError as exc:
+            return "external_id" in str(exc)
+        return False
+
+    assert constraint_and_index() == (True, False)
+    upgrade(engine)
+    assert constraint_and_index() == (False, True)
+    assert refuses_a_repeat()
+    migrate(engine, "0002", down=True)
+    assert constraint_and_index() == (True, False)
+    assert refuses_a_repeat()
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert (
+            conn.execute(select(Touchpoint.id, Touchpoint.external_id).order_by(Touchpoint.id)).all()
+            == before
+        )
+        assert (
+            compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            == []
+        )
+        if kind == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    engine.dispose()
+
+
+def _touch(external_id: str | None, lead_id: int | None) -> dict[str, object]:
+    return {"external_id": external_id, "lead_id": lead_id, "occurred_at": NOW, "recorded_at": NOW,
+            "type": "page_view", "channel": "Direct", "channel_explicit": False}  # fmt: skip
