@@ -300,7 +300,7 @@ def can_fork() -> bool:
 
 def _checked_chunks(
     ctx: ImportContext, table: Table, chunk_rows: int, validate: Callable[[ImportContext, Any], Any] | None
-) -> Iterator[tuple[int, Any, Any]]:
+) -> Iterator[tuple[int, int, Any]]:
     """(total rows skipped, rows kept, checked chunk or the frame) per chunk, read and checked here."""
     first_column = table.columns[:1]
     chunks = table.chunks(chunk_rows)
@@ -326,7 +326,7 @@ def _read_ahead(
     validate: Callable[[ImportContext, Any], Any] | None,
     *,
     in_child: bool,
-) -> Iterator[tuple[int, Any, Any]]:
+) -> Iterator[tuple[int, int, Any]]:
     """`_checked_chunks`, produced one chunk ahead; the reader's exceptions are raised here, and
     leaving early stops it.
 
@@ -344,7 +344,7 @@ def _read_ahead(
 
 def _read_in_child(
     ctx: ImportContext, table: Table, chunk_rows: int, validate: Callable[[ImportContext, Any], Any] | None
-) -> Iterator[tuple[int, Any, Any]]:
+) -> Iterator[tuple[int, int, Any]]:
     """The forked reader: it starts a chunk only once the previous one is taken (a word back on
     a second pipe). Each chunk is pickled to a file in the temp folder and only its name goes
     through the pipe: a chunk of tens of MB through a pipe's 64 KB took both processes hundreds
@@ -453,7 +453,7 @@ _DONE = object()
 
 def _read_in_thread(
     ctx: ImportContext, table: Table, chunk_rows: int, validate: Callable[[ImportContext, Any], Any] | None
-) -> Iterator[tuple[int, Any, Any]]:
+) -> Iterator[tuple[int, int, Any]]:
     """The reader thread: it starts a chunk only once the previous one is taken."""
     handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
     turn = threading.Semaphore(1)

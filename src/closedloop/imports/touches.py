@@ -116,6 +116,7 @@ class TouchpointsProcessor:
         ctx.cache["leads_by_email"] = {}
         ctx.cache["leads_by_external"] = {}
         ctx.cache["visitors"] = {}
+        ctx.cache["visitor_first_seen"] = {}  # the earliest touch this import has set per visitor key
         ctx.cache["campaigns"] = {}
         ctx.cache["first_touch"] = None
         # SQLite's insert binds no None or bool (see `columns_ops.sqlite_slots`); PostgreSQL's COPY takes None.
@@ -206,10 +207,11 @@ class TouchpointsProcessor:
         stored = raw.execute("SELECT coalesce(max(id), 0) FROM touchpoints").fetchone()[0]
         if stored > estimate:
             return {}
+        unique_too = EXTERNAL_ID_INDEX if ctx.cache.get("written") is not None else None
         indexes = raw.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'touchpoints'"
             " AND sql IS NOT NULL AND (sql NOT LIKE 'CREATE UNIQUE %' OR name = ?) ORDER BY name",
-            (EXTERNAL_ID_INDEX if ctx.cache.get("written") is not None else "",),
+            (unique_too,),
         ).fetchall()
         for name, _ in indexes:
             raw.execute(f'DROP INDEX "{name}"')
@@ -389,15 +391,14 @@ class TouchpointsProcessor:
         """Known visitors' first_seen_at moved back to an earlier touch of this chunk: one
         executemany for the keys whose earliest touch here beats every earlier chunk's (the
         store keeps the earlier of the two)."""
-        seen: dict[str, pd.Timestamp] = ctx.cache.setdefault("visitor_first_seen", {})
+        seen: dict[str, pd.Timestamp] = ctx.cache["visitor_first_seen"]
         moved = [
             (key, at)
             for key, at in earliest.items()
             if key not in created and (key not in seen or at < seen[key])
         ]
-        for key, at in moved:
-            seen[key] = at
-        seen.update((key, earliest[key]) for key in created)
+        seen.update(moved)
+        seen.update(earliest[list(created)].items())
         if not moved:
             return
         visitors = ctx.cache["visitors"]
