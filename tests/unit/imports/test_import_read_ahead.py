@@ -4,6 +4,7 @@ the import stops early."""
 
 from __future__ import annotations
 
+import mmap
 import multiprocessing
 import threading
 import time
@@ -15,6 +16,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from closedloop.imports import service
 from closedloop.imports.readers import ROW_COLUMN, Table
 from closedloop.imports.service import _read_ahead
 
@@ -101,3 +103,34 @@ def test_one_chunk_read_ahead_and_the_reader_stops_when_the_import_does(
         time.sleep(0.05)
     assert _readers() == []
     assert _read(log) == [0, 1]
+
+
+@pytest.mark.parametrize("buffer_bytes", [pytest.param(None, id="shared-buffer"), pytest.param(1, id="file")])
+def test_the_forked_reader_hands_chunks_over_whole_through_the_buffer_or_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, buffer_bytes: int | None
+) -> None:
+    """A chunk too big for the shared buffer comes through a file; either way it arrives whole."""
+    if buffer_bytes is not None:
+        monkeypatch.setattr(service, "HANDOFF_BYTES", buffer_bytes)
+    frames = [_frame(2, ["a" * 1000, "b"]), _frame(4, ["c"]), _frame(5, ["d", "e"])]
+    with closing(
+        _read_ahead(SimpleNamespace(), _table(frames, tmp_path / "read.log"), 2, None, in_child=True)
+    ) as items:
+        got = [item[2] for item in items]
+    for frame, expected in zip(got, frames, strict=True):
+        pd.testing.assert_frame_equal(frame, expected)
+
+
+def test_hand_over_uses_the_buffer_when_the_chunk_fits_and_a_file_when_not(tmp_path: Path) -> None:
+    item = (0, 3, {"names": ["a", "b", "c"] * 100})
+    with mmap.mmap(-1, 64 * 1024) as buffer:
+        message = service._hand_over(buffer, tmp_path, 7, item)
+        assert isinstance(message, int)
+        assert list(tmp_path.iterdir()) == []
+        assert service._take(buffer, tmp_path, message) == item
+    with mmap.mmap(-1, 16) as small:
+        message = service._hand_over(small, tmp_path, 7, item)
+        assert message == "7.pickle"
+        assert (tmp_path / "7.pickle").exists()
+        assert service._take(small, tmp_path, message) == item
+        assert list(tmp_path.iterdir()) == []  # taken: the file is gone
