@@ -100,6 +100,17 @@ def derive_channels_grouped(frame: pd.DataFrame, rules: list[dict[str, Any]] | N
     return pd.Series(channels[np.asarray(inverse).reshape(-1)], index=frame.index, dtype=object)
 
 
+def joined(parts: list[pd.Series], separator: str) -> pd.Series:
+    """The string columns `parts` joined row by row with `separator` (missing if any part is):
+    what chaining `a + separator + b + ...` gives, in one Arrow kernel instead of a new array per `+`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrays = [pa.array(pd.Series(part, dtype="str"), type=pa.large_string()) for part in parts]
+    result = pc.binary_join_element_wise(*arrays, pa.scalar(separator, pa.large_string()))
+    return pd.Series(pd.array(result, dtype="str"), index=parts[0].index)
+
+
 def hex_ids(prefix: str, hashes: np.ndarray) -> list[str]:
     """`prefix` + each uint64 as 16 lower-case hex digits (as f"{h:016x}"), vectorised."""
     digits = np.frombuffer(hashes.astype(">u8").tobytes().hex().encode("ascii"), dtype="S16")

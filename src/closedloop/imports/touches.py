@@ -252,8 +252,7 @@ class TouchpointsProcessor:
         fail = chunk.fail
         extras = [c for c in frame.columns if c.startswith("__extra_")]
         if extras:
-            overflow = (frame[extras].astype(str).apply(lambda c: c.str.strip() != "")).any(axis=1).to_numpy()
-            fail(overflow, None, "row has more fields than the header")
+            fail(overflowing(frame, extras), None, "row has more fields than the header")
         occurred = chunk.occurred = columns_ops.parse_timestamps(df["occurred_at"], ctx.tz)
         fail((df["occurred_at"] == "").to_numpy(), "occurred_at", "required")
         fail((occurred.isna() & (df["occurred_at"] != "")).to_numpy(), "occurred_at", "not a date/time")
@@ -285,10 +284,10 @@ class TouchpointsProcessor:
         # What the writes need that reads no table, done here so the importing thread only writes:
         # stored stamps, the natural key after the lead and visitor ids, lead and campaign keys.
         df["stamp"] = columns_ops.sqlite_stamps(occurred)
-        df["natural_tail"] = (
-            pd.Series(df["stamp"], dtype="str") + "|" + df["type"] + "|" + df["utm_source"] + "|"
-            + df["utm_medium"] + "|" + df["utm_campaign"] + "|" + df["landing_page"]
-        )  # fmt: skip
+        df["natural_tail"] = columns_ops.joined(
+            [df["stamp"], df["type"], df["utm_source"], df["utm_medium"], df["utm_campaign"], df["landing_page"]],
+            "|",
+        )
         for column in ("lead_external_id", "lead_email"):
             keys = df[column].fillna("")
             codes, uniques = pd.factorize(keys.str.lower() if column == "lead_email" else keys)
@@ -740,6 +739,15 @@ def known_in(lead_map: tuple[pd.Index, np.ndarray], keys: list[str]) -> np.ndarr
         return np.full(len(keys), np.nan)
     positions = index.get_indexer(pd.Index(keys, dtype=object))
     return np.where(positions >= 0, ids[positions], np.nan)
+
+
+def overflowing(frame: pd.DataFrame, extras: list[str]) -> np.ndarray:
+    """Rows with a non-blank cell beyond the header: only rows with any cell there are stripped."""
+    maybe = np.array((frame[extras] != "").any(axis=1), dtype=bool)  # a copy: written below
+    if maybe.any():
+        cells = frame.loc[maybe, extras].astype(str)
+        maybe[maybe] = cells.apply(lambda c: c.str.strip() != "").any(axis=1).to_numpy(dtype=bool)
+    return maybe
 
 
 def properties_column(frame: pd.DataFrame, custom: list[str]) -> pd.Series:

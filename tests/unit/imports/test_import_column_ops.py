@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from closedloop.imports import columns as columns_ops
-from closedloop.imports import parsing
+from closedloop.imports import parsing, touches
 from closedloop.imports.readers import ROW_COLUMN, _drop_blank
 from closedloop.imports.service import _total_rows
 
@@ -153,3 +155,28 @@ def test_grouped_channel_derivation_equals_row_by_row(touches: list[dict[str, st
     assert grouped.index.equals(frame.index)
     assert grouped.tolist() == derive_channels(frame, rules).tolist()
     assert grouped.tolist() == [derive_channel(t, rules) for t in touches]
+
+
+@given(
+    st.lists(
+        st.tuples(st.one_of(st.none(), st.text(max_size=5)), st.text(max_size=5), st.text(max_size=5)),
+        max_size=30,
+    )
+)
+def test_joined_is_chained_concatenation(rows: list[tuple[str | None, str, str]]) -> None:
+    """One Arrow join gives what `a + "|" + b + "|" + c` gives, a missing part included."""
+    a, b, c = (pd.Series([r[i] for r in rows], dtype="str") for i in range(3))
+    expected = a + "|" + b + "|" + c
+    got = columns_ops.joined([a, b, c], "|")
+    assert str(got.dtype) == "str"
+    pd.testing.assert_series_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_overflowing_rows_are_those_with_a_non_blank_cell_beyond_the_header(dtype: Any) -> None:
+    extras = ["__extra_0", "__extra_1"]
+    frame = pd.DataFrame(
+        {"name": ["a", "b", "c", "d"], "__extra_0": ["", "  ", "", "x"], "__extra_1": ["", "", " y ", ""]},
+        dtype=dtype,
+    )
+    assert touches.overflowing(frame, extras).tolist() == [False, False, True, True]
