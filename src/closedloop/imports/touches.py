@@ -74,7 +74,6 @@ class CheckedChunk:
         self.bad = np.zeros(len(df), dtype=bool)
         self.errors: list[RowError] = []
         self.occurred: pd.Series
-        self.plain: dict[str, list[Any]] = {}
         self.lead_keys: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.campaign_pairs: tuple[np.ndarray, list[tuple[str, str]]]
         self.lead_ids: pd.Series | None = None  # resolved by the reader from `prepare`'s lead maps
@@ -284,10 +283,8 @@ class TouchpointsProcessor:
         # What the writes need that reads no table, done here so the importing thread only writes:
         # stored stamps, the natural key after the lead and visitor ids, lead and campaign keys.
         df["stamp"] = columns_ops.sqlite_stamps(occurred)
-        df["natural_tail"] = columns_ops.joined(
-            [df["stamp"], df["type"], df["utm_source"], df["utm_medium"], df["utm_campaign"], df["landing_page"]],
-            "|",
-        )
+        tail = ("stamp", "type", "utm_source", "utm_medium", "utm_campaign", "landing_page")
+        df["natural_tail"] = columns_ops.joined([df[name] for name in tail], "|")
         for column in ("lead_external_id", "lead_email"):
             keys = df[column].fillna("")
             codes, uniques = pd.factorize(keys.str.lower() if column == "lead_email" else keys)
@@ -304,9 +301,6 @@ class TouchpointsProcessor:
         maps = ctx.cache.get("lead_maps")
         if maps is not None:
             chunk.lead_ids = lead_ids(chunk, lambda column, keys: known_in(maps[column], keys))
-        # The insert's values that need no lookup, as lists: built here, the writing thread only binds.
-        chunk.plain = self._plain_columns(ctx, df, binds=ctx.cache["binds"])
-        chunk.plain["stamp"] = df["stamp"].tolist()
         return chunk
 
     def write_checked(self, ctx: ImportContext, chunk: CheckedChunk) -> None:
@@ -536,14 +530,13 @@ class TouchpointsProcessor:
     def _insert(self, ctx: ImportContext, new: pd.DataFrame, chunk: CheckedChunk) -> None:
         """One executemany (SQLite, raw connection) or one COPY (PostgreSQL) for the chunk's new rows.
 
-        The lookup-free values come from the lists `validate` built for every row of the chunk:
-        taken whole when every row is new (the common case), else at the new rows' positions.
+        The values are made lists here, from the chunk's columns: a forked reader that made them
+        pickled every string one by one (its columns pickle as whole buffers), and unpickling
+        them cost this process about what making them does.
         """
-        positions = chunk.df.index.get_indexer(new.index)
-        whole = len(positions) == len(chunk.df)  # new rows keep the chunk's order: all of them
-        columns = {name: values if whole else take(values, positions) for name, values in chunk.plain.items()}
-        stamps = columns.pop("stamp")
         sqlite = ctx.cache["binds"]
+        columns = self._plain_columns(ctx, new, binds=sqlite)
+        stamps = new["stamp"].tolist()
         columns.update(self._id_columns(new, binds=sqlite))
         version = ctx.cache["rules_version"]
         explicit = new["channel_explicit"].to_numpy(dtype=bool)
@@ -762,11 +755,6 @@ def properties_column(frame: pd.DataFrame, custom: list[str]) -> pd.Series:
         for values in cells.itertuples(index=False, name=None)
     ]
     return pd.Series(texts, index=frame.index, dtype="str").replace("{}", "")
-
-
-def take(values: list[Any], positions: np.ndarray) -> list[Any]:
-    """The items of `values` at `positions`, in C (a numpy object array, not a Python loop)."""
-    return np.asarray(values, dtype=object)[positions].tolist() if len(positions) else []
 
 
 def canonical_json(value: Any) -> str | None:
