@@ -52,7 +52,7 @@ def sqlite_stamps(stamps: pd.Series) -> pd.Series:
     lengths = pc.utf8_length(text)
     if len(text) and (pc.min(lengths).as_py() != 26 or pc.max(lengths).as_py() != 26):
         text = pc.strftime(micros, format="%Y-%m-%d %H:%M:%S")  # years before 1000 or after 9999
-    return pd.Series(text.to_numpy(zero_copy_only=False).astype(object), index=stamps.index)
+    return pd.Series(pd.array(text, dtype="str"), index=stamps.index)  # no Python string made per row
 
 
 def derive_channels_grouped(frame: pd.DataFrame, rules: list[dict[str, Any]] | None) -> pd.Series:

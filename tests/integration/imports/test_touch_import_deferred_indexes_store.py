@@ -151,7 +151,7 @@ def test_the_final_unique_index_refuses_a_key_that_slipped_through(
     assert run_file("leads", csv_file("leads.csv", LEADS)).status == "done"
     with sqlite_only.engine.connect() as connection:
         before = _indexes(connection)
-    monkeypatch.setattr(touches.TouchpointsProcessor, "_maybe_stored", lambda self, ctx, keys: [])
+    monkeypatch.setattr(touches.TouchpointsProcessor, "_maybe_stored", lambda self, ctx, keys, hashes: [])
     with pytest.raises(sqlite3.IntegrityError, match=r"touchpoints\.external_id"):
         import_file(session_factory=sqlite_only.session_factory, kind="touchpoints", chunk_rows=2,
                     path=csv_file("twice.csv", [*TOUCHES, TOUCHES[1]]), actor=IMPORTER,

@@ -83,3 +83,29 @@ def test_an_invalid_row_without_skip_invalid_writes_nothing_either_way(
     assert [e.row for e in report.errors] == [4, 5, 7]
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Touchpoint)) == 0
+
+
+def _big(monkeypatch: pytest.MonkeyPatch, big: bool) -> None:
+    """Make every file count as big (SQLite: lead maps, keys made by the reader) or none."""
+    monkeypatch.setattr(touches, "DEFER_MIN_ROWS", 1 if big else 10**12)
+    monkeypatch.setattr(touches, "ROW_BYTES_HIGH", 1)
+
+
+@pytest.mark.parametrize("first_big", [True, False], ids=["maps-then-queries", "queries-then-maps"])
+def test_touch_keys_are_the_same_whichever_side_makes_them(
+    store, run_file, csv_file, reader, monkeypatch, first_big
+) -> None:
+    """A big file's synthetic keys are made by the reader (no visitor column), a small one's by
+    the importing process: the same keys, so re-importing the rows the other way changes nothing."""
+    assert run_file("leads", csv_file("leads.csv", LEADS)).status == "done"
+    good = [TOUCHES[0], *(row for number, row in enumerate(TOUCHES[1:], start=2) if number not in (4, 5, 7))]
+    _big(monkeypatch, first_big)
+    assert run_file("touchpoints", csv_file("t.csv", good), chunk_rows=2).inserted == 4
+    with store.session() as session:
+        first = session.scalars(select(Touchpoint.external_id).order_by(Touchpoint.external_id)).all()
+    assert len(set(first)) == 4 and all(key.startswith("import:") for key in first)
+    _big(monkeypatch, not first_big)
+    again = run_file("touchpoints", csv_file("again.csv", [good[0], *reversed(good[1:])]), chunk_rows=2)
+    assert (again.status, again.inserted, again.updated, again.unchanged) == ("done", 0, 0, 4)
+    with store.session() as session:
+        assert session.scalars(select(Touchpoint.external_id).order_by(Touchpoint.external_id)).all() == first
