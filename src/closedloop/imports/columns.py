@@ -180,14 +180,30 @@ def sqlite_slots(columns: dict[str, list[Any]], blanks: dict[str, str | int]) ->
 
     Python's sqlite3 binds None (and bool) through its adapter lookup: about 1 µs a value, three
     times a short string's cost, and most of a touch row's click-id and campaign cells are blank.
+
+    A column holding one int throughout (the ids and flags an import made: never a file's text)
+    gets that int as a literal, nothing to bind: `bound` names the columns left to bind.
     """
     slots = {}
     for name, values in columns.items():
-        if name not in blanks:
-            slots[name] = "?"
+        blank = blanks.get(name)
+        count = values.count(blank) if name in blanks else 0  # C: identity first, then exact compares
+        if count == len(values) and name in blanks:
             continue
-        blank = blanks[name]
-        count = values.count(blank)  # C: identity first, then exact str or int compares
-        if count < len(values):
-            slots[name] = f"NULLIF(?, {blank!r})" if count else "?"
+        first = values[0] if values else None
+        if type(first) is int and values.count(first) == len(values):
+            slots[name] = str(first)
+        elif count:
+            slots[name] = f"NULLIF(?, {blank!r})"
+        else:
+            slots[name] = "?"
+    if not bound(slots):  # executemany counts rows by their parameters: keep one to bind
+        first = next(iter(slots), None)
+        if first is not None:
+            slots[first] = "?"
     return slots
+
+
+def bound(slots: dict[str, str]) -> list[str]:
+    """The columns of `sqlite_slots` that take a parameter, in order."""
+    return [name for name, slot in slots.items() if "?" in slot]

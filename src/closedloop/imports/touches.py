@@ -559,7 +559,7 @@ class TouchpointsProcessor:
                 f"INSERT INTO touchpoints (recorded_at, {', '.join(slots)}) "
                 f"VALUES ('{recorded}', {', '.join(slots.values())})"
             )
-            raw.executemany(sql, zip(*(columns[n] for n in slots), strict=True))
+            raw.executemany(sql, zip(*(columns[n] for n in columns_ops.bound(slots)), strict=True))
             return
         columns["occurred_at"] = list(new["occurred_at"].dt.to_pydatetime())
         columns["recorded_at"] = [ctx.now] * len(new)

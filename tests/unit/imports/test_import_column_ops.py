@@ -56,7 +56,8 @@ blank_text = st.lists(st.sampled_from(["", "a", "0", " ", "NULL"]), min_size=1, 
 @given(text=blank_text, ids=st.lists(st.sampled_from([0, 1, 7]), min_size=1, max_size=8), flag=st.booleans())
 def test_sqlite_slots_store_what_binding_none_would(text: list[str], ids: list[int], flag: bool) -> None:
     """Rows bound through `sqlite_slots` (blanks as "" or 0 under NULLIF, left-out columns at their
-    default) store exactly what binding None for each blank stores; a flag's 0 stays 0."""
+    default, a column of one int as a literal) store exactly what binding None for each blank
+    stores; a flag's 0 stays 0."""
     import sqlite3
 
     rows = len(min(text, ids, key=len))
@@ -67,7 +68,7 @@ def test_sqlite_slots_store_what_binding_none_would(text: list[str], ids: list[i
         db.execute("CREATE TABLE plain (t TEXT, i INTEGER, flag INTEGER NOT NULL)")
         db.executemany(
             f"INSERT INTO bound ({', '.join(slots)}) VALUES ({', '.join(slots.values())})",
-            zip(*(columns[n] for n in slots), strict=True),
+            zip(*(columns[n] for n in columns_ops.bound(slots)), strict=True),
         )
         db.executemany(
             "INSERT INTO plain VALUES (?, ?, ?)",
