@@ -116,6 +116,7 @@ class TouchpointsProcessor:
         version = channel_rules.rules_in_force(ctx.session, at=ctx.now)
         ctx.cache["rules"] = channel_rules.rules_of(version)
         ctx.cache["rules_version"] = version.id
+        ctx.cache["channel_combinations"] = {}  # the reader's alone (see `derive_channels_grouped`)
         ctx.cache["leads_by_email"] = {}
         ctx.cache["leads_by_external"] = {}
         ctx.cache["visitors"] = {}
@@ -282,7 +283,8 @@ class TouchpointsProcessor:
             df["lead_email"],
         )
         # Every row's rule-derived channel (rows later rejected included: one pass per combination).
-        derived = columns_ops.derive_channels_grouped(df, ctx.cache["rules"])
+        rules, combinations = ctx.cache["rules"], ctx.cache.get("channel_combinations")
+        derived = columns_ops.derive_channels_grouped(df, rules, combinations)
         df["channel"] = canonical.where(explicit, derived)
         df["channel_explicit"] = explicit
         # What the writes need that reads no table, done here so the importing thread only writes:

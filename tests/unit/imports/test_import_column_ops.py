@@ -156,6 +156,14 @@ def test_grouped_channel_derivation_equals_row_by_row(touches: list[dict[str, st
     assert grouped.index.equals(frame.index)
     assert grouped.tolist() == derive_channels(frame, rules).tolist()
     assert grouped.tolist() == [derive_channel(t, rules) for t in touches]
+    # In two chunks sharing what they learnt: the second derives only combinations the first lacked.
+    known: dict = {}
+    half = len(frame) // 2
+    parts = [
+        columns_ops.derive_channels_grouped(part, rules, known)
+        for part in (frame.iloc[:half], frame.iloc[half:])
+    ]
+    assert pd.concat(parts).tolist() == grouped.tolist()
 
 
 @given(
@@ -181,3 +189,26 @@ def test_overflowing_rows_are_those_with_a_non_blank_cell_beyond_the_header(dtyp
         dtype=dtype,
     )
     assert touches.overflowing(frame, extras).tolist() == [False, False, True, True]
+
+
+def test_grouped_channel_derivation_derives_each_combination_once_across_chunks(monkeypatch) -> None:
+    from closedloop.marketing import channels
+
+    derived_rows: list[int] = []
+    original = channels.derive_channels
+
+    def counting(frame: pd.DataFrame, rules: Any) -> pd.Series:
+        derived_rows.append(len(frame))
+        return original(frame, rules)
+
+    monkeypatch.setattr(channels, "derive_channels", counting)
+    rows = [("google", "cpc", ""), ("facebook", "paid_social", ""), ("google", "cpc", "g1")]
+    chunk = pd.DataFrame(rows * 3, columns=["utm_source", "utm_medium", "gclid"], dtype="str")
+    known: dict = {}
+    first = columns_ops.derive_channels_grouped(chunk, None, known)
+    again = columns_ops.derive_channels_grouped(chunk.iloc[::-1], None, known)
+    assert derived_rows == [3]  # three combinations, derived in the first chunk only
+    assert again.tolist() == first.tolist()[::-1]
+    newcomer = pd.DataFrame([("newsletter", "email", "")], columns=chunk.columns, dtype="str")
+    assert columns_ops.derive_channels_grouped(newcomer, None, known).tolist() == ["Email"]
+    assert derived_rows == [3, 1]
