@@ -679,24 +679,29 @@ class TouchpointsProcessor:
         firsts = ctx.cache.get("first_touch")
         if firsts is None or not len(firsts):
             return
+        sqlite = ctx.cache["binds"]
+        text_blank, id_blank = ("", 0) if sqlite else (None, None)  # see `columns_ops.sqlite_slots`
         values = {
             "id": columns_ops.id_column(firsts["lead_id"]),
             "at": firsts["stamp"].tolist(),
             "channel": firsts["channel"].tolist(),
             **{
-                name: columns_ops.object_column(firsts[name])
+                name: columns_ops.object_column(firsts[name], blank=text_blank)
                 for name in FIRST_FIELDS
                 if name.startswith("utm_")
             },
-            "campaign_id": columns_ops.id_column(firsts["campaign_id"]),
-            "landing_page": columns_ops.object_column(firsts["landing_page"]),
+            "campaign_id": columns_ops.id_column(firsts["campaign_id"], blank=id_blank),
+            "landing_page": columns_ops.object_column(firsts["landing_page"], blank=text_blank),
         }
         names = list(values)
         session = ctx.session
-        if session.get_bind().dialect.name == "sqlite":
+        if sqlite:
             # One executemany of numbered parameters: twice as fast as an UPDATE ... FROM json_each
             # (100k leads: 0.28 s against 0.58 s), whose every column re-reads the row's JSON.
+            # Blanks bind as "" or 0 under NULLIF, not as None (sqlite3's slow adapter path).
             slots = {n: f"?{i + 1}" for i, n in enumerate(names)}
+            for n in names[3:]:
+                slots[n] = f"NULLIF({slots[n]}, {SQLITE_BLANKS.get(n, '')!r})"
             sql = (
                 "UPDATE leads SET first_touch_at = ?2, "
                 + ", ".join(f"first_{n} = {slots[n]}" for n in names[2:])

@@ -40,15 +40,18 @@ def test_touches_in_several_chunks(store, run_file, csv_file) -> None:
     assert report.changed["leads"] == 2  # A (earlier touch on 1 March) and B (none before)
     with store.session() as session:
         firsts = {
-            r.external_id: (r.first_touch_at, r.first_channel, r.first_utm_source)
+            r.external_id: (r.first_touch_at, r.first_channel, r.first_utm_source, r.first_utm_medium,
+                            r.first_campaign_id)
             for r in session.execute(
-                select(Lead.external_id, Lead.first_touch_at, Lead.first_channel, Lead.first_utm_source)
+                select(Lead.external_id, Lead.first_touch_at, Lead.first_channel, Lead.first_utm_source,
+                       Lead.first_utm_medium, Lead.first_campaign_id)
             )
-        }
+        }  # fmt: skip
+        # Blank cells are stored as NULL, not as "" or 0.
         assert firsts == {
-            "A1": (datetime(2025, 3, 1, 1, 30, tzinfo=UTC), "Paid Social", "facebook"),
-            "B2": (datetime(2025, 3, 9, 0, 0, tzinfo=UTC), "Organic Search", None),
-            "C3": (datetime(2025, 2, 1, tzinfo=UTC), "Referral", None),
+            "A1": (datetime(2025, 3, 1, 1, 30, tzinfo=UTC), "Paid Social", "facebook", "paid_social", None),
+            "B2": (datetime(2025, 3, 9, 0, 0, tzinfo=UTC), "Organic Search", None, None, None),
+            "C3": (datetime(2025, 2, 1, tzinfo=UTC), "Referral", None, None, None),
         }
         ids = session.scalars(select(Touchpoint.external_id)).all()
         assert len(ids) == 6 and all(i.startswith("import:") and len(i) == 23 for i in ids)
