@@ -39,7 +39,7 @@ def test_visitor_keys_become_visitors_once(store, run_file, csv_file) -> None:
         assert visitors["v-old"].first_seen_at == datetime(2025, 1, 1, tzinfo=UTC)
         assert visitors["v-late"].first_seen_at == datetime(2025, 3, 6, 1, 0, tzinfo=UTC)
         keys = {v.id: key for key, v in visitors.items()}
-        linked = dict(session.execute(select(Touchpoint.external_id, Touchpoint.visitor_id)).tuples().all())
+        linked = dict(session.execute(select(Touchpoint.external_id, Touchpoint.visitor_id)).all())
         assert {t: keys.get(v) for t, v in linked.items()} == {
             "T1": "v-new", "T2": "v-old", "T3": "v-new", "T4": None, "T5": "v-other", "T6": "v-late",
         }  # fmt: skip
