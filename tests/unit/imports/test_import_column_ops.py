@@ -212,3 +212,27 @@ def test_grouped_channel_derivation_derives_each_combination_once_across_chunks(
     newcomer = pd.DataFrame([("newsletter", "email", "")], columns=chunk.columns, dtype="str")
     assert columns_ops.derive_channels_grouped(newcomer, None, known).tolist() == ["Email"]
     assert derived_rows == [3, 1]
+
+
+def test_parallel_sorts_build_the_same_index_and_put_the_settings_back() -> None:
+    """200,000 keys (about 4 MB) are more than one 2 MB run: the worker thread sorts some."""
+    import sqlite3
+
+    with sqlite3.connect(":memory:") as db:
+        db.execute("PRAGMA cache_size = -65536")
+        db.execute("CREATE TABLE t (k TEXT)")
+        db.executemany(
+            "INSERT INTO t VALUES (?)", [(f"key-{(i * 7919) % 200_000:06d}",) for i in range(200_000)]
+        )
+        with touches.parallel_sorts(db):
+            assert db.execute("PRAGMA threads").fetchone()[0] == touches.SORT_THREADS
+            db.execute("CREATE UNIQUE INDEX ix_k ON t (k)")
+        assert db.execute("PRAGMA cache_size").fetchone()[0] == -65536
+        assert db.execute("PRAGMA threads").fetchone()[0] == 0
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        keys = [r[0] for r in db.execute("SELECT k FROM t INDEXED BY ix_k ORDER BY k")]
+        assert keys == [f"key-{i:06d}" for i in range(200_000)]
+        with pytest.raises(sqlite3.IntegrityError), touches.parallel_sorts(db):
+            db.execute("CREATE UNIQUE INDEX ix_again ON t (substr(k, 1, 5))")  # repeated: refused
+        assert db.execute("PRAGMA cache_size").fetchone()[0] == -65536
+        assert db.execute("PRAGMA threads").fetchone()[0] == 0
