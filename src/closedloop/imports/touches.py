@@ -684,6 +684,9 @@ class TouchpointsProcessor:
         firsts = ctx.cache.get("first_touch")
         if firsts is None or not len(firsts):
             return
+        # In lead id order: SQLite's updates then walk the leads' B-tree forwards (100k leads:
+        # 0.45 s against 0.66 s in the order the chunks found them).
+        firsts = firsts.sort_index()
         sqlite = ctx.cache["binds"]
         text_blank, id_blank = ("", 0) if sqlite else (None, None)  # see `columns_ops.sqlite_slots`
         values = {
