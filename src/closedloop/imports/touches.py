@@ -709,7 +709,7 @@ class TouchpointsProcessor:
             # Blanks bind as "" or 0 under NULLIF, not as None (sqlite3's slow adapter path).
             slots = {n: f"?{i + 1}" for i, n in enumerate(names)}
             for n in names[3:]:
-                slots[n] = f"NULLIF({slots[n]}, {SQLITE_BLANKS.get(n, '')!r})"
+                slots[n] = f"NULLIF({slots[n]}, {SQLITE_BLANKS[n]!r})"
             sql = (
                 "UPDATE leads SET first_touch_at = ?2, "
                 + ", ".join(f"first_{n} = {slots[n]}" for n in names[2:])
@@ -759,13 +759,13 @@ def touch_keys(external: pd.Series, leads: pd.Series, visitors: pd.Series, tail:
     onwards, from `validate`; ids as `columns_ops.id_text`)."""
     natural = columns_ops.joined([columns_ops.id_text(leads), columns_ops.id_text(visitors), tail], "|")
     # A rejected row's missing stamp leaves its natural key missing: hashed as "", never written.
-    hashes = pd.util.hash_array(natural.fillna("").to_numpy(dtype=object), categorize=False)
+    hashes = key_hashes(natural.fillna(""))
     synthetic = pd.Series(columns_ops.hex_ids("import:", hashes), index=external.index)
     return external.where(external != "", synthetic)
 
 
 def key_hashes(keys: pd.Series) -> np.ndarray:
-    """The 64-bit hashes of touch keys that `_written_keys`' set holds."""
+    """The 64-bit hashes of strings: of touch keys, the ones `_written_keys`' set holds."""
     return pd.util.hash_array(keys.to_numpy(dtype=object), categorize=False)
 
 
